@@ -1,0 +1,175 @@
+//! Error codes and diagnostics.
+//!
+//! The codes are a public contract (SPEC §3): CI jobs match on them, so their spelling never
+//! changes. Everything that goes wrong with the *data* is a [`Diagnostic`]; only failures of the
+//! machinery (I/O, usage) are Rust errors.
+
+use std::fmt;
+
+/// A stable error code. `as_str` is the spelling users see and scripts match on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    FrameLength,
+    FrameTooLarge,
+    FrameTruncated,
+    FrameOverrun,
+    Garbage,
+    Priority,
+    Version,
+    Timestamp,
+    Hostname,
+    AppName,
+    Procid,
+    Msgid,
+    MissingField,
+    Utf8,
+    LengthMismatch,
+    MsgCount,
+    Auth,
+    Format,
+    Io,
+}
+
+impl Code {
+    /// Every code, in the order reports list them.
+    pub const ALL: [Code; 19] = [
+        Code::FrameLength,
+        Code::FrameTooLarge,
+        Code::FrameTruncated,
+        Code::FrameOverrun,
+        Code::Garbage,
+        Code::Priority,
+        Code::Version,
+        Code::Timestamp,
+        Code::Hostname,
+        Code::AppName,
+        Code::Procid,
+        Code::Msgid,
+        Code::MissingField,
+        Code::Utf8,
+        Code::LengthMismatch,
+        Code::MsgCount,
+        Code::Auth,
+        Code::Format,
+        Code::Io,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::FrameLength => "frame-length",
+            Code::FrameTooLarge => "frame-too-large",
+            Code::FrameTruncated => "frame-truncated",
+            Code::FrameOverrun => "frame-overrun",
+            Code::Garbage => "garbage",
+            Code::Priority => "priority",
+            Code::Version => "version",
+            Code::Timestamp => "timestamp",
+            Code::Hostname => "hostname",
+            Code::AppName => "app-name",
+            Code::Procid => "procid",
+            Code::Msgid => "msgid",
+            Code::MissingField => "missing-field",
+            Code::Utf8 => "utf8",
+            Code::LengthMismatch => "length-mismatch",
+            Code::MsgCount => "msg-count",
+            Code::Auth => "auth",
+            Code::Format => "format",
+            Code::Io => "io",
+        }
+    }
+
+    /// Warnings keep the record; `--strict` promotes them to errors.
+    pub fn is_warning(self) -> bool {
+        matches!(self, Code::Utf8 | Code::LengthMismatch)
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Severity as reported; a warning under `--strict` is reported as an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A problem found in the data, located in the input it came from.
+///
+/// `line` and `column` are 1-based; `column` counts bytes, like compilers do, because the bytes
+/// may not be valid UTF-8. `offset` is the 0-based byte offset in the (decompressed) input and
+/// `frame` the 0-based index of the frame (or rejected region) within that input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub input: usize,
+    pub code: Code,
+    pub severity: Severity,
+    pub line: u64,
+    pub column: u64,
+    pub offset: u64,
+    pub frame: u64,
+    pub message: String,
+}
+
+/// Quotes bytes for a message: printable ASCII as is, everything else escaped, cut to `max`
+/// bytes of input so a 1 MiB garbage run does not become a 4 MiB error line.
+pub fn quote(bytes: &[u8], max: usize) -> String {
+    let cut = bytes.len() > max;
+    let shown = if cut { &bytes[..max] } else { bytes };
+    let mut s = String::with_capacity(shown.len() + 8);
+    s.push('"');
+    for &b in shown {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    s.push('"');
+    if cut {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_indexed_in_order() {
+        for (i, c) in Code::ALL.iter().enumerate() {
+            assert_eq!(c.index(), i);
+        }
+        let mut names: Vec<_> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn quote_escapes_and_cuts() {
+        assert_eq!(quote(b"a\"b\\\n\x01\xff", 100), r#""a\"b\\\n\x01\xff""#);
+        assert_eq!(quote(b"abcdef", 3), "\"abc\"…");
+    }
+}
