@@ -48,6 +48,9 @@ struct CommonArgs {
     /// No progress output
     #[arg(long, short)]
     quiet: bool,
+    /// Bytes read per block (for tests of block boundaries; the default suits real use)
+    #[arg(long, value_name = "BYTES", default_value = "1M", value_parser = parse_size, hide = true)]
+    block_size: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -73,7 +76,7 @@ struct ConvertArgs {
     to: To,
     /// Columns to write, in this order (comma-separated)
     #[arg(long, value_name = "LIST", value_parser = parse_fields)]
-    fields: Option<Vec<Field>>,
+    fields: Option<FieldList>,
     /// Write records to FILE (atomically: complete or not at all) instead of stdout
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -124,8 +127,12 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is not a size in bytes (e.g. 65536, 64K, 1M)"))
 }
 
-fn parse_fields(s: &str) -> Result<Vec<Field>, String> {
-    Field::parse_list(s)
+/// A `--fields` value (a newtype so clap takes the whole list as one value).
+#[derive(Clone)]
+struct FieldList(Vec<Field>);
+
+fn parse_fields(s: &str) -> Result<FieldList, String> {
+    Field::parse_list(s).map(FieldList)
 }
 
 /// `drainpipe [FILE...]` means `drainpipe convert [FILE...]`.
@@ -193,6 +200,7 @@ fn options(common: &CommonArgs, mode: Mode) -> Options {
     o.max_frame = common.max_frame;
     o.lenient_length = common.lenient_length;
     o.strict = common.strict;
+    o.block_size = usize::try_from(common.block_size).unwrap_or(usize::MAX);
     o
 }
 
@@ -213,7 +221,7 @@ fn convert(a: ConvertArgs) -> Result<ExitCode> {
         To::Ndjson => Format::Ndjson,
         To::Csv => Format::Csv,
     });
-    if let Some(f) = a.fields {
+    if let Some(FieldList(f)) = a.fields {
         spec.fields = f;
     }
     spec.panther = a.panther;

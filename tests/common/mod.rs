@@ -1,0 +1,183 @@
+//! Helpers shared by the integration tests: run the real binary, build frames, use gen-drain.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_drainpipe"))
+}
+
+pub fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
+}
+
+/// Runs drainpipe with `args`, feeding `stdin`.
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn drainpipe");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait");
+    feeder.join().unwrap();
+    out
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `LEN SP msg` with LEN computed.
+pub fn frame(msg: &str) -> String {
+    format!("{} {msg}", msg.len())
+}
+
+/// `LEN SP msg` for bytes that need not be UTF-8.
+pub fn frame_bytes(msg: &[u8]) -> Vec<u8> {
+    let mut out = format!("{} ", msg.len()).into_bytes();
+    out.extend_from_slice(msg);
+    out
+}
+
+/// A valid Heroku frame carrying `text`.
+pub fn good(text: &str) -> String {
+    frame(&format!(
+        "<190>1 2026-03-01T12:00:00.000001+00:00 host app web.1 - {text}\n"
+    ))
+}
+
+/// Runs `../shared/bench/gen-drain` (the project's deterministic capture generator, Python)
+/// and returns the capture and its `--stats` JSON. Where it cannot run (no `../shared`, no
+/// python3) the test is skipped with a note, except in CI (`CI` set), where that is a failure.
+pub fn gen_drain(args: &[&str]) -> Option<(Vec<u8>, serde_json::Value)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen-drain");
+    let python = Command::new("python3").arg("--version").output().is_ok();
+    if !script.exists() || !python {
+        let why = format!(
+            "gen-drain cannot run (needs python3 and {})",
+            script.display()
+        );
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("SKIPPED: {why}");
+        return None;
+    }
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .args(["--stats", "--jobs", "1"])
+        .output()
+        .expect("run gen-drain with python3");
+    assert!(out.status.success(), "gen-drain failed: {}", stderr(&out));
+    let stats = String::from_utf8_lossy(&out.stderr);
+    let json_line = stats.lines().rev().find(|l| l.starts_with('{')).unwrap();
+    Some((out.stdout, serde_json::from_str(json_line).unwrap()))
+}
+
+/// A deterministic capture made here in Rust: `n` frames, realistic shapes (router lines,
+/// multi-line traces, UTF-8, CRLF separators) and, with `bad`, about 3 % broken frames of every
+/// kind. Returns the bytes and the number of good frames.
+pub fn synth(n: usize, seed: u64, bad: bool) -> (Vec<u8>, usize) {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut out = Vec::new();
+    let mut good_frames = 0;
+    for i in 0..n {
+        let r = next();
+        let us = i * 1000 + (r % 1000) as usize;
+        let ts = format!(
+            "2026-03-01T{:02}:{:02}:{:02}.{:06}+00:00",
+            (us / 3_600_000_000) % 24,
+            (us / 60_000_000) % 60,
+            (us / 1_000_000) % 60,
+            us % 1_000_000
+        );
+        let text = match r % 7 {
+            0 => format!(
+                "at=info method=GET path=\"/items/{i}\" status=200 bytes={} protocol=https",
+                r % 99999
+            ),
+            1 => format!(
+                "Traceback (most recent call last):\n  File \"app.py\", line {}\nKeyError: 'k{i}'",
+                r % 500
+            ),
+            2 => format!("Benutzer J\u{fc}rgen \u{2713} \u{65e5}\u{672c} \u{1f680} {i}"),
+            3 => format!(
+                "sample#memory_total={}.{}MB say \"hi\", tab\there",
+                r % 1000,
+                r % 100
+            ),
+            _ => format!("job {i} done in {}ms", r % 10000),
+        };
+        let msg = format!("<190>1 {ts} host app web.{} - {text}\n", r % 9 + 1);
+        if bad && r % 33 == 5 {
+            let broken = match (r >> 8) % 6 {
+                0 => format!("{} {}", msg.len() - 2, msg),
+                1 => format!("0{} {}", msg.len(), msg),
+                2 => format!("x{} {}", msg.len(), msg),
+                3 => frame(&msg.replace("<190>", "<300>")),
+                4 => frame(&msg.replace("T", " ")),
+                _ => frame(&msg.replace(" app ", " a\u{7}pp ")),
+            };
+            out.extend_from_slice(broken.as_bytes());
+        } else {
+            out.extend_from_slice(frame(&msg).as_bytes());
+            good_frames += 1;
+        }
+        if r % 50 == 7 {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    (out, good_frames)
+}
+
+/// Parses a `validate --report json` document.
+pub fn report(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "report is not JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
+}
+
+/// `(line, column, code)` of every listed diagnostic in a JSON report.
+pub fn positions(report: &serde_json::Value) -> Vec<(u64, u64, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap_or(0),
+                e["column"].as_u64().unwrap_or(0),
+                e["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
