@@ -178,7 +178,7 @@ fn github_report_follows_the_workflow_command_grammar() {
 
 #[test]
 fn max_errors_limits_the_list_not_the_counts() {
-    let input = "bad\n".repeat(1) + &good("ok") + "bad\n" + &good("ok") + "bad\n";
+    let input = "bad\n".to_string() + &good("ok") + "bad\n" + &good("ok") + "bad\n";
     let o = run(
         &["validate", "--report", "json", "--max-errors", "2"],
         input.as_bytes(),
