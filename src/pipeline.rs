@@ -109,10 +109,18 @@ impl Summary {
     }
 }
 
+/// A pooled pair: a block of input and the buffer its output is serialised into. Both are
+/// reused for the whole run, so steady state allocates nothing per block.
+#[derive(Default)]
+struct Buffers {
+    input: Vec<u8>,
+    out: Vec<u8>,
+}
+
 /// A block of one input, cut at a frame boundary, with what the framer found in it.
 struct Batch {
     input: usize,
-    buf: Vec<u8>,
+    bufs: Buffers,
     len: usize,
     events: Vec<Event>,
 }
@@ -133,9 +141,8 @@ struct LocalDiag {
 
 struct BatchResult {
     input: usize,
-    buf: Vec<u8>,
+    bufs: Buffers,
     len: usize,
-    out: Vec<u8>,
     rejects: Vec<Range<usize>>,
     diags: Vec<LocalDiag>,
     newlines: u64,
@@ -176,9 +183,9 @@ pub fn run(inputs: &[Input], opts: &Options, sink: &mut dyn Sink) -> io::Result<
     // Enough buffers to keep every worker busy while the writer drains one and the reader
     // fills one.
     let buffers = threads * 2 + 2;
-    let (free_tx, free_rx) = mpsc::sync_channel::<Vec<u8>>(buffers);
+    let (free_tx, free_rx) = mpsc::sync_channel::<Buffers>(buffers);
     for _ in 0..buffers {
-        free_tx.send(Vec::new()).expect("pool has room");
+        free_tx.send(Buffers::default()).expect("pool has room");
     }
     let (tx, rx) = mpsc::channel::<(u64, Item)>();
     let stop = Arc::new(AtomicBool::new(false));
@@ -229,7 +236,7 @@ fn read_all(
     inputs: &[Input],
     opts: &Arc<Options>,
     pool: &rayon::ThreadPool,
-    free: &Receiver<Vec<u8>>,
+    free: &Receiver<Buffers>,
     tx: &Sender<(u64, Item)>,
     stop: &AtomicBool,
 ) {
@@ -282,13 +289,13 @@ fn read_one(
     mut opened: input::Opened,
     opts: &Arc<Options>,
     pool: &rayon::ThreadPool,
-    free: &Receiver<Vec<u8>>,
+    free: &Receiver<Buffers>,
     seq: &mut Sequencer<'_>,
     stop: &AtomicBool,
 ) -> Result<u64, (io::Error, u64)> {
     let block = opts.block_size.max(64);
     let mut framer = Framer::new(opts.max_frame).lenient(opts.lenient_length);
-    let Ok(mut buf) = free.recv() else {
+    let Ok(mut bufs) = free.recv() else {
         return Ok(0);
     };
     let mut len = 0;
@@ -297,7 +304,9 @@ fn read_one(
         if stop.load(Ordering::Relaxed) {
             return Ok(total);
         }
-        // A frame bigger than the block (up to --max-frame) grows the buffer.
+        // A frame bigger than the block (up to --max-frame) grows the buffer. It is zeroed once
+        // when it grows and reused after that, so there is no per-block memset.
+        let buf = &mut bufs.input;
         let want = if len == buf.len() {
             (len * 2).max(block)
         } else {
@@ -323,22 +332,22 @@ fn read_one(
             return Ok(total);
         };
         let rest = len - consumed;
-        if next.len() < rest.max(block) {
-            next.resize(rest.max(block), 0);
+        if next.input.len() < rest.max(block) {
+            next.input.resize(rest.max(block), 0);
         }
-        next[..rest].copy_from_slice(&buf[consumed..len]);
+        next.input[..rest].copy_from_slice(&buf[consumed..len]);
         dispatch(
             pool,
             seq,
             opts,
             Batch {
                 input: idx,
-                buf,
+                bufs,
                 len: consumed,
                 events,
             },
         );
-        buf = next;
+        bufs = next;
         len = rest;
         if let Some(e) = failure {
             return Err((e, total));
@@ -424,13 +433,18 @@ impl<'a> LineCursor<'a> {
 
 /// The worker: parse (and serialise) every frame of a batch.
 fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
-    let buf = &b.buf[..b.len];
+    let Buffers { input, mut out } = b.bufs;
+    let buf = &input[..b.len];
     let mut lines = LineCursor::new(buf);
+    out.clear();
+    if let Mode::Convert(_) = opts.mode {
+        // JSON adds ~130 bytes of keys per record; twice the input is rarely exceeded.
+        out.reserve(b.len * 2);
+    }
     let mut r = BatchResult {
         input: b.input,
-        buf: Vec::new(),
+        bufs: Buffers::default(),
         len: b.len,
-        out: Vec::new(),
         rejects: Vec::new(),
         diags: Vec::new(),
         newlines: 0,
@@ -441,9 +455,6 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
         warned: 0,
         stopped: false,
     };
-    if let Mode::Convert(_) = opts.mode {
-        r.out.reserve(b.len + b.len / 4);
-    }
     let mut diag =
         |r: &mut BatchResult, code: Code, offset: usize, message: String, fatal: bool| {
             let (newlines_before, column) = lines.locate(offset);
@@ -497,7 +508,7 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
                             r.records += 1;
                             r.warned += u64::from(warned);
                             if let Mode::Convert(spec) = &opts.mode {
-                                spec.write(&record, (seq << 32) | r.records, &mut r.out);
+                                spec.write(&record, (seq << 32) | r.records, &mut out);
                             }
                         }
                     }
@@ -528,7 +539,7 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
     lines.advance(buf.len());
     r.newlines = lines.newlines;
     r.last_newline = lines.last_newline;
-    r.buf = b.buf;
+    r.bufs = Buffers { input, out };
     r
 }
 
@@ -546,7 +557,7 @@ struct Position {
 fn write_in_order(
     names: &[String],
     rx: Receiver<(u64, Item)>,
-    free: &SyncSender<Vec<u8>>,
+    free: &SyncSender<Buffers>,
     sink: &mut dyn Sink,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
@@ -601,9 +612,9 @@ fn write_in_order(
                     summary.by_code[d.code.index()] += 1;
                     sink.diagnostic(&diag, name)?;
                 }
-                sink.output(&b.out)?;
+                sink.output(&b.bufs.out)?;
                 for range in &b.rejects {
-                    sink.rejected(&b.buf[range.clone()])?;
+                    sink.rejected(&b.bufs.input[range.clone()])?;
                 }
                 summary.frames += b.units;
                 summary.records += b.records;
@@ -616,7 +627,7 @@ fn write_in_order(
                 };
                 pos.offset += b.len as u64;
                 pos.units += b.units;
-                let _ = free.send(b.buf);
+                let _ = free.send(b.bufs);
                 if b.stopped {
                     summary.stopped = true;
                     sink.flush()?;

@@ -298,26 +298,64 @@ const JSON_STOP: [bool; 256] = {
     t
 };
 
+/// Index of the first byte at or after `from` that [`JSON_STOP`] marks, or `b.len()`.
+///
+/// Fast path: eight bytes at a time with word arithmetic (SWAR). A word is skipped when none of
+/// its bytes is below 0x20, `"`, `\\` or 0xE2; the first word that may hold one is finished with
+/// the table. [`find_json_stop_plain`] is the byte-at-a-time definition it is tested against.
+#[inline]
+pub fn find_json_stop(b: &[u8], from: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    /// High bit set in each byte of `x` that is zero (exact for the lowest such byte, which is
+    /// all we need: we only ask "is there one" and then scan the word with the table).
+    #[inline(always)]
+    fn zero_bytes(x: u64) -> u64 {
+        x.wrapping_sub(LO) & !x & HI
+    }
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        // Bytes below 0x20: (w - 0x20 per byte) borrows into the high bit where w < 0x20,
+        // provided the byte's own high bit is clear.
+        let control = w.wrapping_sub(LO * 0x20) & !w & HI;
+        let hit = control
+            | zero_bytes(w ^ (LO * u64::from(b'"')))
+            | zero_bytes(w ^ (LO * u64::from(b'\\')))
+            | zero_bytes(w ^ (LO * 0xE2));
+        if hit != 0 {
+            break;
+        }
+        i += 8;
+    }
+    find_json_stop_plain(b, i)
+}
+
+/// Byte-at-a-time definition of [`find_json_stop`].
+pub fn find_json_stop_plain(b: &[u8], from: usize) -> usize {
+    b[from..]
+        .iter()
+        .position(|&c| JSON_STOP[c as usize])
+        .map_or(b.len(), |i| from + i)
+}
+
 /// Appends `s` as a JSON string literal (quotes included).
 pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
     let mut run = 0;
-    let mut i = 0;
+    let mut i = find_json_stop(b, 0);
     while i < b.len() {
         let c = b[i];
-        if !JSON_STOP[c as usize] {
-            i += 1;
-            continue;
-        }
         if c == 0xE2 && !(b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xA8 | 0xA9)))
         {
-            i += 1;
+            i = find_json_stop(b, i + 1);
             continue;
         }
         out.extend_from_slice(&b[run..i]);
         i += push_escape(out, &b[i..]);
         run = i;
+        i = find_json_stop(b, i);
     }
     out.extend_from_slice(&b[run..]);
     out.push(b'"');
@@ -436,6 +474,32 @@ mod tests {
         for c in (0u32..0x3000).filter_map(char::from_u32) {
             let s = format!("a{c}b");
             assert_eq!(json(&s), escape_json_plain(&s));
+        }
+    }
+
+    #[test]
+    fn swar_stop_search_matches_the_plain_one() {
+        // Every byte value at every position of a 24-byte window, over a clean background.
+        for v in 0..=255u8 {
+            for pos in 0..24 {
+                let mut b = vec![b'a'; 24];
+                b[pos] = v;
+                for from in [0, 1, 7, 8, 9] {
+                    assert_eq!(
+                        find_json_stop(&b, from),
+                        find_json_stop_plain(&b, from),
+                        "byte {v:#x} at {pos} from {from}"
+                    );
+                }
+            }
+        }
+        // High bytes next to low ones (borrow propagation across bytes).
+        let mut b = Vec::new();
+        for v in 0..=255u8 {
+            b.extend_from_slice(&[0xff, v, 0x80, 0x21, v, 0x1f + (v & 1)]);
+        }
+        for from in 0..64 {
+            assert_eq!(find_json_stop(&b, from), find_json_stop_plain(&b, from));
         }
     }
 
