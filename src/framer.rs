@@ -267,20 +267,22 @@ impl Framer {
     /// Lenient recovery: the frame runs to the next resynchronisation point (or end of input).
     fn lenient_frame(&self, buf: &[u8], p: usize, body: usize, len: u64, eof: bool) -> Decision {
         let (q, resynced, _) = find_resync(buf, p, false, eof);
+        // `q` is the recovery point, or how far the search got without one. Past `--max-frame`
+        // the frame is an error like any other, and the same error however the input was read:
+        // a scan that has the whole input must not accept what a scan of a prefix rejects.
+        if q.saturating_sub(body) as u64 > self.max_frame {
+            return Decision::Error(
+                Code::FrameTooLarge,
+                p,
+                format!(
+                    "no frame boundary within --max-frame {} bytes of a frame whose \
+                     length {len} is wrong",
+                    self.max_frame
+                ),
+            );
+        }
         if !resynced && !eof {
-            // The recovery point has not arrived yet. Wait for it, but not beyond what a
-            // frame may hold: past that it is an error like any other.
-            if (buf.len() - body) as u64 > self.max_frame {
-                return Decision::Error(
-                    Code::FrameTooLarge,
-                    p,
-                    format!(
-                        "no frame boundary within --max-frame {} bytes of a frame whose \
-                         length {len} is wrong",
-                        self.max_frame
-                    ),
-                );
-            }
+            // The recovery point has not arrived yet.
             return Decision::NeedMore;
         }
         Decision::Frame(
