@@ -40,6 +40,71 @@ pub enum Event {
     },
     /// Bytes of the current rejected region.
     Skip { start: usize, end: usize },
+    /// A unit of a line-based format (`syslog`, `cli`): `start..end`, terminator included.
+    Line { start: usize, end: usize },
+    /// A complete saved HTTP request (`http` input).
+    Request(Box<crate::http::Request>),
+}
+
+impl Event {
+    /// The same event with its offsets moved by `base`: for events of a scan that began
+    /// `base` bytes into the buffer.
+    pub fn shifted(self, base: usize) -> Event {
+        match self {
+            Event::Frame {
+                start,
+                body,
+                end,
+                len,
+            } => Event::Frame {
+                start: start + base,
+                body: body + base,
+                end: end + base,
+                len,
+            },
+            Event::Error {
+                start,
+                at,
+                code,
+                message,
+            } => Event::Error {
+                start: start + base,
+                at: at + base,
+                code,
+                message,
+            },
+            Event::Skip { start, end } => Event::Skip {
+                start: start + base,
+                end: end + base,
+            },
+            Event::Line { start, end } => Event::Line {
+                start: start + base,
+                end: end + base,
+            },
+            Event::Request(mut r) => {
+                r.shift(base);
+                Event::Request(r)
+            }
+        }
+    }
+}
+
+/// Joins adjacent Skip pieces (a rejected region crossing buffer boundaries is reported in
+/// pieces), so piecewise and one-shot scans compare equal.
+pub fn merge_skips(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::new();
+    for e in events {
+        if let (Some(Event::Skip { end: last_end, .. }), Event::Skip { start, end }) =
+            (out.last_mut(), &e)
+        {
+            if *last_end == *start {
+                *last_end = *end;
+                continue;
+            }
+        }
+        out.push(e);
+    }
+    out
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,7 +368,7 @@ const OVERRUN_QUOTE: usize = 24;
 
 /// Whether `b` holds enough bytes to quote up to `n` of its first line exactly as it would with
 /// all the input at hand, so messages do not depend on where reads happened to end.
-fn excerpt_ready(b: &[u8], n: usize, eof: bool) -> bool {
+pub(crate) fn excerpt_ready(b: &[u8], n: usize, eof: bool) -> bool {
     eof || b.len() > n || memchr(b'\n', b).is_some()
 }
 
@@ -433,59 +498,13 @@ mod tests {
             let eof = have == input.len();
             let mut out = Vec::new();
             let n = framer.scan(&input[base..have], eof, &mut out);
-            for e in out {
-                events.push(match e {
-                    Event::Frame {
-                        start,
-                        body,
-                        end,
-                        len,
-                    } => Event::Frame {
-                        start: start + base,
-                        body: body + base,
-                        end: end + base,
-                        len,
-                    },
-                    Event::Error {
-                        start,
-                        at,
-                        code,
-                        message,
-                    } => Event::Error {
-                        start: start + base,
-                        at: at + base,
-                        code,
-                        message,
-                    },
-                    Event::Skip { start, end } => Event::Skip {
-                        start: start + base,
-                        end: end + base,
-                    },
-                });
-            }
+            events.extend(out.into_iter().map(|e| e.shifted(base)));
             base += n;
             if eof {
                 assert_eq!(base, input.len());
                 return merge_skips(events);
             }
         }
-    }
-
-    /// Joins adjacent Skip pieces so piecewise and one-shot scans compare equal.
-    fn merge_skips(events: Vec<Event>) -> Vec<Event> {
-        let mut out: Vec<Event> = Vec::new();
-        for e in events {
-            if let (Some(Event::Skip { end: last_end, .. }), Event::Skip { start, end }) =
-                (out.last_mut(), &e)
-            {
-                if *last_end == *start {
-                    *last_end = *end;
-                    continue;
-                }
-            }
-            out.push(e);
-        }
-        out
     }
 
     fn codes(events: &[Event]) -> Vec<String> {
@@ -495,6 +514,7 @@ mod tests {
                 Event::Frame { start, end, .. } => format!("frame {start}..{end}"),
                 Event::Error { start, code, .. } => format!("{code}@{start}"),
                 Event::Skip { start, end } => format!("skip {start}..{end}"),
+                e => unreachable!("{e:?}"),
             })
             .collect()
     }

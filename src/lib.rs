@@ -6,13 +6,17 @@
 //! parallel over bounded blocks and keeps the output in input order; [`output`] is convert's
 //! destination side. The binary in `main.rs` is only a command-line shell around this.
 
+pub mod detect;
 pub mod error;
 pub mod framer;
+pub mod http;
 pub mod input;
+pub mod lines;
 pub mod output;
 pub mod parser;
 pub mod pipeline;
 pub mod report;
+pub mod splitter;
 pub mod timestamp;
 pub mod writer;
 

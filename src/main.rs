@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use drainpipe::detect::Format as InputFormat;
 use drainpipe::input::{self, Input};
 use drainpipe::output::{summary_line, text_line, AtomicFile, ConvertSink, Destination};
 use drainpipe::pipeline::{self, Mode, Options, Summary};
@@ -45,12 +46,36 @@ struct CommonArgs {
     /// Treat warnings (utf8, length-mismatch) as errors
     #[arg(long)]
     strict: bool,
+    /// Input format instead of detecting it from each input's first recognisable line
+    #[arg(long, value_name = "FORMAT")]
+    from: Option<From>,
+    /// HTTP captures: reject requests whose Logplex-Drain-Token differs (error auth).
+    /// Prefer the environment variable: command lines are visible to other users.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "DRAINPIPE_DRAIN_TOKEN",
+        hide_env_values = true
+    )]
+    drain_token: Option<String>,
     /// No progress output
     #[arg(long, short)]
     quiet: bool,
     /// Bytes read per block (for tests of block boundaries; the default suits real use)
     #[arg(long, value_name = "BYTES", default_value = "1M", value_parser = parse_size, hide = true)]
     block_size: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum From {
+    /// RFC 6587 octet-counted frames (drain POST bodies)
+    Octet,
+    /// One RFC 5424 message per line
+    Syslog,
+    /// Saved drain POSTs (request line, headers, body)
+    Http,
+    /// `heroku logs` output
+    Cli,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -200,6 +225,13 @@ fn options(common: &CommonArgs, mode: Mode) -> Options {
     o.max_frame = common.max_frame;
     o.lenient_length = common.lenient_length;
     o.strict = common.strict;
+    o.format = common.from.map(|f| match f {
+        From::Octet => InputFormat::Octet,
+        From::Syslog => InputFormat::Syslog,
+        From::Http => InputFormat::Http,
+        From::Cli => InputFormat::Cli,
+    });
+    o.drain_token = common.drain_token.as_ref().map(|t| t.as_bytes().to_vec());
     o.block_size = usize::try_from(common.block_size).unwrap_or(usize::MAX);
     o
 }
@@ -208,7 +240,7 @@ fn options(common: &CommonArgs, mode: Mode) -> Options {
 fn exit_code(s: &Summary, unlisted_inputs: u64) -> ExitCode {
     if s.io_errors > 0 || unlisted_inputs > 0 {
         ExitCode::from(2)
-    } else if s.rejected > 0 || s.inputs_failed > 0 {
+    } else if s.rejected > 0 || s.inputs_failed > 0 || s.errors() > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

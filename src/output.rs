@@ -171,7 +171,7 @@ pub fn counts_by_code(s: &Summary, warnings: bool) -> String {
 
 /// The one stderr line `convert` prints when anything was rejected or warned about.
 pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option<String> {
-    if s.rejected == 0 && s.warnings() == 0 && s.inputs_failed == 0 {
+    if s.rejected == 0 && s.errors() == 0 && s.warnings() == 0 && s.duplicates == 0 {
         return None;
     }
     let mut line = format!("drainpipe: {} of {} frames rejected", s.rejected, s.frames);
@@ -184,6 +184,16 @@ pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option
             "; {} with warnings ({})",
             s.warned,
             counts_by_code(s, true)
+        ));
+    }
+    if s.errors() > s.rejected {
+        // Errors that reject no frame: a Msg-Count mismatch, an input that is not a capture.
+        line.push_str(&format!("; {} errors in all", s.errors()));
+    }
+    if s.duplicates > 0 {
+        line.push_str(&format!(
+            "; {} retried HTTP requests skipped as duplicates",
+            s.duplicates
         ));
     }
     if let Some((name, d)) = first {

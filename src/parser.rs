@@ -238,6 +238,82 @@ pub fn parse(
     ))
 }
 
+/// Parses one `heroku logs` message (SPEC §2, `cli`): `TIMESTAMP SP SOURCE[PROCESS]: MSG`,
+/// possibly followed by continuation lines, which stay in MSG joined by `\n`. SOURCE is
+/// `app_name` and PROCESS `process_id` (same limits as in the RFC 5424 header); the fields the
+/// CLI does not print are null. `unit` must be free of ANSI codes and use `\n` line ends.
+pub fn parse_cli(unit: &[u8]) -> Result<(Record<'_>, Option<Warning>), FieldError> {
+    let b = strip_terminator(unit);
+    let (f, next) = next_field(b, 0);
+    let timestamp = match timestamp::parse(f) {
+        Ok(t) => t,
+        Err(reason) => {
+            return Err(err(
+                Code::Timestamp,
+                0,
+                format!(
+                    "invalid TIMESTAMP {}: {reason}",
+                    quote(f, TIMESTAMP_MAX + 5)
+                ),
+            ))
+        }
+    };
+    let Some(src) = next.filter(|&p| p < b.len()) else {
+        return Err(missing(b.len(), "SOURCE[PROCESS]:"));
+    };
+    let line_end = memchr::memchr(b'\n', b).unwrap_or(b.len());
+    let Some(colon) = memchr::memchr(b':', &b[src..line_end]).map(|i| src + i) else {
+        return Err(missing(line_end, "`:` after SOURCE[PROCESS]"));
+    };
+    let (source, process) = match memchr::memchr(b'[', &b[src..colon]) {
+        Some(i) if b[colon - 1] == b']' => (src..src + i, Some(src + i + 1..colon - 1)),
+        _ => (src..colon, None),
+    };
+    let field = |r: std::ops::Range<usize>, rule: &FieldRule| {
+        if r.is_empty() || memchr::memchr(b' ', &b[r.clone()]).is_some() {
+            return Err(err(
+                rule.code,
+                r.start,
+                format!("{} is empty or holds a space", rule.name),
+            ));
+        }
+        Ok(checked(&b[..r.end], Some(r.start), rule)?.0)
+    };
+    let app_name = field(source, &CLI_SOURCE)?;
+    let process_id = match process {
+        Some(r) => field(r, &CLI_PROCESS)?,
+        None => None,
+    };
+    let msg_pos = match b.get(colon + 1) {
+        None => None,
+        Some(b' ') => Some(colon + 2),
+        Some(_) => Some(colon + 1),
+    };
+    let (message, warning) = match msg_pos {
+        Some(p) if p <= b.len() => parse_message(b, p),
+        _ => (None, None),
+    };
+    Ok((
+        Record {
+            timestamp: Some(timestamp),
+            app_name,
+            process_id,
+            message,
+            ..Record::default()
+        },
+        warning,
+    ))
+}
+
+const CLI_SOURCE: FieldRule = FieldRule {
+    name: "SOURCE",
+    ..APP_NAME
+};
+const CLI_PROCESS: FieldRule = FieldRule {
+    name: "PROCESS",
+    ..PROCID
+};
+
 /// `<PRI>` with PRI 0..=191; returns the value and the offset after `>`.
 fn parse_pri(b: &[u8]) -> Result<(u8, usize), FieldError> {
     let bad = |what: String| err(Code::Priority, 0, what);
@@ -457,6 +533,39 @@ mod tests {
             (b"<1>1 -", 6),
         ] {
             assert_eq!(fail(line), (Code::MissingField, at), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn cli_lines() {
+        let (r, w) =
+            parse_cli(b"2026-03-01T01:00:00.123+01:00 app[web.1]: hello\n  more\n").unwrap();
+        assert_eq!(w, None);
+        assert_eq!(r.timestamp.unwrap().as_str(), "2026-03-01T00:00:00.123Z");
+        assert_eq!(r.app_name, Some("app"));
+        assert_eq!(r.process_id, Some("web.1"));
+        assert_eq!(r.message.as_deref(), Some("hello\n  more"));
+        assert_eq!(
+            (r.priority, r.version, r.host_name, r.message_id),
+            (None, None, None, None)
+        );
+        assert_eq!(r.message_len, None);
+        let (r, _) = parse_cli(b"2026-03-01T00:00:00Z heroku:\n").unwrap();
+        assert_eq!(
+            (r.app_name, r.process_id, r.message),
+            (Some("heroku"), None, None)
+        );
+        let (r, _) = parse_cli(b"2026-03-01T00:00:00Z app[api]: -").unwrap();
+        assert_eq!(r.message, None);
+        let fails: [(&[u8], Code, usize); 4] = [
+            (b"2026-02-30T00:00:00Z app: x", Code::Timestamp, 0),
+            (b"2026-02-01T00:00:00Z app x", Code::MissingField, 26),
+            (b"2026-02-01T00:00:00Z \x01pp: x", Code::AppName, 21),
+            (b"2026-02-01T00:00:00Z app[\x7f]: x", Code::Procid, 25),
+        ];
+        for (line, code, at) in fails {
+            let e = parse_cli(line).unwrap_err();
+            assert_eq!((e.code, e.at), (code, at), "{}", e.message);
         }
     }
 }

@@ -11,12 +11,17 @@
 //! to write right now, which makes a live pipe stream (each record leaves as soon as its frame
 //! is complete) and costs nothing when input arrives faster than it is processed.
 
+use crate::detect::{self, Detection, Format};
 use crate::error::{Code, Diagnostic, Severity};
 use crate::framer::{Event, Framer};
+use crate::http::{self, Request, Verdict};
 use crate::input::{self, Input};
-use crate::parser;
+use crate::lines::End;
+use crate::parser::{self, Record};
+use crate::splitter::{Got, Pump, Splitter, IDLE};
 use crate::writer::OutputSpec;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +49,10 @@ pub struct Options {
     pub stop_at_first_error: bool,
     /// Bytes read per block from a regular file.
     pub block_size: usize,
+    /// `--from`: the input format, instead of detecting it.
+    pub format: Option<Format>,
+    /// `--drain-token`: HTTP requests must carry this `Logplex-Drain-Token`.
+    pub drain_token: Option<Vec<u8>>,
 }
 
 impl Options {
@@ -56,6 +65,8 @@ impl Options {
             strict: false,
             stop_at_first_error: false,
             block_size: 1 << 20,
+            format: None,
+            drain_token: None,
         }
     }
 }
@@ -88,6 +99,9 @@ pub struct Summary {
     pub warned: u64,
     /// Diagnostics by code (index: `Code::index`), errors and warnings alike.
     pub by_code: [u64; Code::ALL.len()],
+    /// HTTP requests skipped as retries (their `Logplex-Frame-Id` was seen before), and the
+    /// frames they held. Neither records nor errors.
+    pub duplicates: u64,
     /// The run stopped early (`--on-error fail`).
     pub stopped: bool,
 }
@@ -120,9 +134,17 @@ struct Buffers {
 /// A block of one input, cut at a frame boundary, with what the framer found in it.
 struct Batch {
     input: usize,
+    format: Format,
     bufs: Buffers,
     len: usize,
     events: Vec<Event>,
+}
+
+/// Rejected bytes, to be written to `--rejects` in order: a span of the batch's input, or
+/// bytes the worker made (a frame from a decoded HTTP body).
+enum Rejected {
+    Span(Range<usize>),
+    Owned(Vec<u8>),
 }
 
 /// A diagnostic located relative to its batch.
@@ -141,9 +163,10 @@ struct LocalDiag {
 
 struct BatchResult {
     input: usize,
+    format: Format,
     bufs: Buffers,
     len: usize,
-    rejects: Vec<Range<usize>>,
+    rejects: Vec<Rejected>,
     diags: Vec<LocalDiag>,
     newlines: u64,
     last_newline: Option<usize>,
@@ -152,6 +175,7 @@ struct BatchResult {
     records: u64,
     rejected: u64,
     warned: u64,
+    duplicates: u64,
     stopped: bool,
 }
 
@@ -241,6 +265,8 @@ fn read_all(
     stop: &AtomicBool,
 ) {
     let mut seq = Sequencer { next: 0, tx };
+    // HTTP retries are recognised across the whole run.
+    let mut seen = HashSet::new();
     for (idx, input) in inputs.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
             return;
@@ -257,17 +283,23 @@ fn read_all(
                 continue;
             }
         };
-        match read_one(idx, opened, opts, pool, free, &mut seq, stop) {
-            Ok(0) => seq.send(Item::InputFailed {
+        let mut reader = Reader {
+            idx,
+            opts,
+            pool,
+            free,
+            seq: &mut seq,
+            stop,
+            seen: std::mem::take(&mut seen),
+        };
+        let end = reader.read_one(opened);
+        seen = reader.seen;
+        match end {
+            InputEnd::Done(bytes) => seq.send(Item::InputEnd { bytes }),
+            InputEnd::Failed(code, message) => seq.send(Item::InputFailed {
                 input: idx,
-                code: Code::Format,
-                message: "empty input: no drain capture in it".into(),
-            }),
-            Ok(bytes) => seq.send(Item::InputEnd { bytes }),
-            Err((e, bytes)) => seq.send(Item::InputFailed {
-                input: idx,
-                code: Code::Io,
-                message: format!("read error after {bytes} bytes: {}", io_message(&e)),
+                code,
+                message,
             }),
         }
     }
@@ -282,80 +314,208 @@ pub fn io_message(e: &io::Error) -> String {
     }
 }
 
-/// Reads, frames and dispatches one input. Returns the bytes read, or the error that ended the
-/// input early with the bytes read until then (what was complete has been dispatched).
-fn read_one(
+enum InputEnd {
+    /// Read to the end: the bytes read.
+    Done(u64),
+    /// Cut short (what was complete before has been dispatched) or not a capture.
+    Failed(Code, String),
+}
+
+/// The reading side for one input.
+struct Reader<'a, 's> {
     idx: usize,
-    mut opened: input::Opened,
-    opts: &Arc<Options>,
-    pool: &rayon::ThreadPool,
-    free: &Receiver<Buffers>,
-    seq: &mut Sequencer<'_>,
-    stop: &AtomicBool,
-) -> Result<u64, (io::Error, u64)> {
-    let block = opts.block_size.max(64);
-    let mut framer = Framer::new(opts.max_frame).lenient(opts.lenient_length);
-    let Ok(mut bufs) = free.recv() else {
-        return Ok(0);
-    };
-    let mut len = 0;
-    let mut total = 0u64;
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(total);
-        }
-        // A frame bigger than the block (up to --max-frame) grows the buffer. It is zeroed once
-        // when it grows and reused after that, so there is no per-block memset.
-        let buf = &mut bufs.input;
-        let want = if len == buf.len() {
-            (len * 2).max(block)
-        } else {
-            block
+    opts: &'a Arc<Options>,
+    pool: &'a rayon::ThreadPool,
+    free: &'a Receiver<Buffers>,
+    seq: &'a mut Sequencer<'s>,
+    stop: &'a AtomicBool,
+    seen: HashSet<Vec<u8>>,
+}
+
+impl Reader<'_, '_> {
+    /// Reads, splits and dispatches one input in bounded blocks.
+    fn read_one(&mut self, opened: input::Opened) -> InputEnd {
+        let opts = self.opts;
+        let block = opts.block_size.max(64);
+        let streaming = opened.streaming;
+        let mut reader = opened.reader;
+        let mut pump: Option<Pump> = None;
+        let mut splitter = opts.format.map(|f| self.splitter(f));
+        let mut format = opts.format;
+        let Ok(mut bufs) = self.free.recv() else {
+            return InputEnd::Done(0);
         };
-        if buf.len() < want {
-            buf.resize(want, 0);
-        }
-        let (n, failure) = if opened.streaming {
-            read_some(&mut opened.reader, &mut buf[len..])
-        } else {
-            read_full(&mut opened.reader, &mut buf[len..])
-        };
-        len += n;
-        total += n as u64;
-        let eof = failure.is_some() || n == 0 || (!opened.streaming && len < buf.len());
-        let mut events = Vec::new();
-        let consumed = framer.scan(&buf[..len], eof, &mut events);
-        if consumed == 0 && events.is_empty() && !eof {
-            continue;
-        }
-        let Ok(mut next) = free.recv() else {
-            return Ok(total);
-        };
-        let rest = len - consumed;
-        if next.input.len() < rest.max(block) {
-            next.input.resize(rest.max(block), 0);
-        }
-        next.input[..rest].copy_from_slice(&buf[consumed..len]);
-        dispatch(
-            pool,
-            seq,
-            opts,
-            Batch {
-                input: idx,
-                bufs,
-                len: consumed,
-                events,
-            },
-        );
-        bufs = next;
-        len = rest;
-        if let Some(e) = failure {
-            return Err((e, total));
-        }
-        if eof {
-            return Ok(total);
+        let mut len = 0;
+        let mut total = 0u64;
+        // An idle scan has been done and nothing arrived since: wait without a timeout.
+        let mut idle_done = false;
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return InputEnd::Done(total);
+            }
+            // A unit bigger than the block (up to --max-frame) grows the buffer. It is zeroed
+            // once when it grows and reused after that, so there is no per-block memset.
+            let buf = &mut bufs.input;
+            let want = if len == buf.len() {
+                (len * 2).max(block)
+            } else {
+                block
+            };
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
+            let mut idle = false;
+            let (n, failure) = match pump.as_mut() {
+                Some(p) => {
+                    let timeout = if idle_done || len == 0 {
+                        None
+                    } else {
+                        Some(IDLE)
+                    };
+                    match p.read(&mut buf[len..], timeout) {
+                        Got::Bytes(n) => (n, None),
+                        Got::Idle => {
+                            idle = true;
+                            (0, None)
+                        }
+                        Got::Eof => (0, None),
+                        Got::Failed(e) => (0, Some(e)),
+                    }
+                }
+                None if streaming => read_some(&mut reader, &mut buf[len..]),
+                None => read_full(&mut reader, &mut buf[len..]),
+            };
+            idle_done = idle;
+            len += n;
+            total += n as u64;
+            let eof = failure.is_some() || (n == 0 && !idle) || (!streaming && len < buf.len());
+            let mut events = Vec::new();
+            let mut start = 0;
+            if splitter.is_none() {
+                match detect::detect(&buf[..len], eof) {
+                    Detection::NeedMore => continue,
+                    Detection::Unknown => {
+                        return match failure {
+                            Some(e) => InputEnd::Failed(
+                                Code::Io,
+                                format!("read error after {total} bytes: {}", io_message(&e)),
+                            ),
+                            None => InputEnd::Failed(Code::Format, unknown_format(len)),
+                        };
+                    }
+                    Detection::Found(f, at) => {
+                        if at > 0 {
+                            events.push(Event::Error {
+                                start: 0,
+                                at: 0,
+                                code: Code::Garbage,
+                                message: format!(
+                                    "not part of the {} capture that starts on a later line: \
+                                     found {}",
+                                    f.name(),
+                                    crate::error::quote(
+                                        &buf[..memchr::memchr(b'\n', &buf[..at]).unwrap_or(at)],
+                                        40
+                                    )
+                                ),
+                            });
+                            events.push(Event::Skip { start: 0, end: at });
+                        }
+                        start = at;
+                        format = Some(f);
+                        splitter = Some(self.splitter(f));
+                    }
+                }
+            }
+            if streaming && format == Some(Format::Cli) && pump.is_none() {
+                // From now on read through the pump, so a quiet pipe can be noticed.
+                let r = std::mem::replace(&mut reader, Box::new(io::empty()));
+                pump = Some(Pump::new(r));
+            }
+            let sp = splitter.as_mut().expect("format known");
+            let end = if eof {
+                End::Eof
+            } else if idle {
+                End::Idle
+            } else {
+                End::More
+            };
+            let consumed = if start == 0 {
+                sp.scan(&buf[..len], end, &mut events)
+            } else {
+                let mut rest = Vec::new();
+                let n = sp.scan(&buf[start..len], end, &mut rest);
+                events.extend(rest.into_iter().map(|e| e.shifted(start)));
+                start + n
+            };
+            if consumed == 0 && events.is_empty() && !eof {
+                continue;
+            }
+            let Ok(mut next) = self.free.recv() else {
+                return InputEnd::Done(total);
+            };
+            let rest = len - consumed;
+            if next.input.len() < rest.max(block) {
+                next.input.resize(rest.max(block), 0);
+            }
+            next.input[..rest].copy_from_slice(&bufs.input[consumed..len]);
+            dispatch(
+                self.pool,
+                self.seq,
+                opts,
+                Batch {
+                    input: self.idx,
+                    format: format.expect("format known"),
+                    bufs,
+                    len: consumed,
+                    events,
+                },
+            );
+            bufs = next;
+            len = rest;
+            if let Some(e) = failure {
+                return InputEnd::Failed(
+                    Code::Io,
+                    format!("read error after {total} bytes: {}", io_message(&e)),
+                );
+            }
+            if eof {
+                if total == 0 {
+                    return InputEnd::Failed(Code::Format, unknown_format(0));
+                }
+                if let Some(sp) = splitter.take() {
+                    self.seen = sp.into_seen();
+                }
+                return InputEnd::Done(total);
+            }
         }
     }
+
+    fn splitter(&mut self, f: Format) -> Splitter {
+        Splitter::new(
+            f,
+            self.opts.max_frame,
+            self.opts.lenient_length,
+            self.opts.drain_token.clone(),
+            std::mem::take(&mut self.seen),
+        )
+    }
+}
+
+fn unknown_format(len: usize) -> String {
+    if len == 0 {
+        return "empty input: no drain capture in it".into();
+    }
+    let within = if len >= detect::WINDOW {
+        format!("in its first {} KiB", detect::WINDOW / 1024)
+    } else {
+        "in it".to_string()
+    };
+    format!(
+        "not a drain capture: no line {within} starts like octet frames (`LEN <PRI>`), \
+         syslog lines (`<PRI>`), HTTP requests (`POST `) or `heroku logs` output \
+         (`YYYY-MM-DDT`); --from says which format to read it as"
+    )
 }
 
 /// One `read` call (retrying interruptions): whatever a pipe has now.
@@ -431,48 +591,38 @@ impl<'a> LineCursor<'a> {
     }
 }
 
-/// The worker: parse (and serialise) every frame of a batch.
+/// The worker: parse (and serialise) every unit of a batch.
 fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
     let Buffers { input, mut out } = b.bufs;
-    let buf = &input[..b.len];
-    let mut lines = LineCursor::new(buf);
     out.clear();
     if let Mode::Convert(_) = opts.mode {
         // JSON adds ~130 bytes of keys per record; twice the input is rarely exceeded.
         out.reserve(b.len * 2);
     }
-    let mut r = BatchResult {
-        input: b.input,
-        bufs: Buffers::default(),
-        len: b.len,
-        rejects: Vec::new(),
-        diags: Vec::new(),
-        newlines: 0,
-        last_newline: None,
-        units: 0,
-        records: 0,
-        rejected: 0,
-        warned: 0,
-        stopped: false,
+    let buf = &input[..b.len];
+    let mut w = Work {
+        opts,
+        seq,
+        buf,
+        lines: LineCursor::new(buf),
+        out,
+        r: BatchResult {
+            input: b.input,
+            format: b.format,
+            bufs: Buffers::default(),
+            len: b.len,
+            rejects: Vec::new(),
+            diags: Vec::new(),
+            newlines: 0,
+            last_newline: None,
+            units: 0,
+            records: 0,
+            rejected: 0,
+            warned: 0,
+            duplicates: 0,
+            stopped: false,
+        },
     };
-    let mut diag =
-        |r: &mut BatchResult, code: Code, offset: usize, message: String, fatal: bool| {
-            let (newlines_before, column) = lines.locate(offset);
-            let severity = if fatal {
-                Severity::Error
-            } else {
-                Severity::Warning
-            };
-            r.diags.push(LocalDiag {
-                code,
-                severity,
-                offset,
-                newlines_before,
-                column,
-                unit: r.units - 1,
-                message,
-            });
-        };
     for ev in &b.events {
         match *ev {
             Event::Frame {
@@ -481,43 +631,34 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
                 end,
                 len,
             } => {
-                r.units += 1;
-                match parser::parse(&buf[body..end], Some(len)) {
-                    Ok((record, warning)) => {
-                        let mut warnings = Vec::new();
-                        let actual = (end - body) as u64;
-                        if actual != len {
-                            warnings.push((
-                                Code::LengthMismatch,
-                                start,
-                                format!("length says {len}, frame has {actual}"),
-                            ));
-                        }
-                        if let Some(w) = warning {
-                            warnings.push((w.code, body + w.at, w.message));
-                        }
-                        let reject = opts.strict && !warnings.is_empty();
-                        let warned = !warnings.is_empty();
-                        for (code, at, msg) in warnings {
-                            diag(&mut r, code, at, msg, opts.strict);
-                        }
-                        if reject {
-                            r.rejected += 1;
-                            r.rejects.push(start..end);
-                        } else {
-                            r.records += 1;
-                            r.warned += u64::from(warned);
-                            if let Mode::Convert(spec) = &opts.mode {
-                                spec.write(&record, (seq << 32) | r.records, &mut out);
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        diag(&mut r, e.code, body + e.at, e.message, true);
-                        r.rejected += 1;
-                        r.rejects.push(start..end);
-                    }
-                }
+                w.r.units += 1;
+                let unit = Unit {
+                    bytes: &buf[body..end],
+                    len: Some(len),
+                    cli: false,
+                    at: start,
+                };
+                w.unit(unit, &|o| body + o, Rejected::Span(start..end));
+            }
+            Event::Line { start, end } => {
+                w.r.units += 1;
+                let raw = &buf[start..end];
+                let cli = b.format == Format::Cli;
+                let bytes = if cli {
+                    clean_cli(raw)
+                } else {
+                    Cow::Borrowed(raw)
+                };
+                // Cleaning moves bytes; then errors point at the message's first byte.
+                let exact = matches!(bytes, Cow::Borrowed(_));
+                let unit = Unit {
+                    bytes: &bytes,
+                    len: None,
+                    cli,
+                    at: start,
+                };
+                let map = move |o: usize| if exact { start + o } else { start };
+                w.unit(unit, &map, Rejected::Span(start..end));
             }
             Event::Error {
                 at,
@@ -525,22 +666,240 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
                 ref message,
                 ..
             } => {
-                r.units += 1;
-                r.rejected += 1;
-                diag(&mut r, code, at, message.clone(), true);
+                w.r.units += 1;
+                w.r.rejected += 1;
+                w.diag(code, at, message.clone(), true);
             }
-            Event::Skip { start, end } => r.rejects.push(start..end),
+            Event::Skip { start, end } => w.r.rejects.push(Rejected::Span(start..end)),
+            Event::Request(ref req) => w.request(req),
         }
-        if r.rejected > 0 && opts.stop_at_first_error {
-            r.stopped = true;
+        if w.r.rejected > 0 && opts.stop_at_first_error {
+            w.r.stopped = true;
             break;
         }
     }
-    lines.advance(buf.len());
+    w.lines.advance(buf.len());
+    let Work {
+        mut r, lines, out, ..
+    } = w;
     r.newlines = lines.newlines;
     r.last_newline = lines.last_newline;
     r.bufs = Buffers { input, out };
     r
+}
+
+/// `heroku logs` text as the parser wants it: colour codes removed, `\r\n` line ends as `\n`.
+fn clean_cli(raw: &[u8]) -> Cow<'_, [u8]> {
+    let s = detect::strip_ansi(raw);
+    if memchr::memchr(b'\r', &s).is_none() {
+        return s;
+    }
+    let mut out = Vec::with_capacity(s.len());
+    for (i, &c) in s.iter().enumerate() {
+        if !(c == b'\r' && s.get(i + 1) == Some(&b'\n')) {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One unit to parse.
+struct Unit<'u> {
+    /// What the parser reads: a frame's MSG, a syslog line, a cleaned `cli` message.
+    bytes: &'u [u8],
+    /// LEN, for octet frames.
+    len: Option<u64>,
+    cli: bool,
+    /// Where the unit starts in the batch (the column of `length-mismatch`).
+    at: usize,
+}
+
+/// A worker's state while it goes through one batch.
+struct Work<'a> {
+    opts: &'a Options,
+    seq: u64,
+    buf: &'a [u8],
+    lines: LineCursor<'a>,
+    out: Vec<u8>,
+    r: BatchResult,
+}
+
+impl Work<'_> {
+    /// Records a diagnostic at batch offset `offset`, for the latest unit.
+    fn diag(&mut self, code: Code, offset: usize, message: String, error: bool) {
+        let (newlines_before, column) = self.lines.locate(offset);
+        self.r.diags.push(LocalDiag {
+            code,
+            severity: if error {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            offset,
+            newlines_before,
+            column,
+            unit: self.r.units.saturating_sub(1),
+            message,
+        });
+    }
+
+    /// Parses a unit and writes its record, or rejects it. `map` turns offsets in
+    /// `unit.bytes` into batch offsets.
+    fn unit(&mut self, unit: Unit<'_>, map: &dyn Fn(usize) -> usize, rejected: Rejected) {
+        let parsed = if unit.cli {
+            parser::parse_cli(unit.bytes)
+        } else {
+            parser::parse(unit.bytes, unit.len)
+        };
+        match parsed {
+            Ok((record, warning)) => {
+                let mut warnings = Vec::new();
+                if let Some(len) = unit.len {
+                    let actual = unit.bytes.len() as u64;
+                    if actual != len {
+                        warnings.push((
+                            Code::LengthMismatch,
+                            unit.at,
+                            format!("length says {len}, frame has {actual}"),
+                        ));
+                    }
+                }
+                if let Some(w) = warning {
+                    warnings.push((w.code, map(w.at), w.message));
+                }
+                let strict = self.opts.strict;
+                let warned = !warnings.is_empty();
+                for (code, at, msg) in warnings {
+                    self.diag(code, at, msg, strict);
+                }
+                if strict && warned {
+                    self.r.rejected += 1;
+                    self.r.rejects.push(rejected);
+                } else {
+                    self.r.records += 1;
+                    self.r.warned += u64::from(warned);
+                    self.write(&record);
+                }
+            }
+            Err(e) => {
+                self.diag(e.code, map(e.at), e.message, true);
+                self.r.rejected += 1;
+                self.r.rejects.push(rejected);
+            }
+        }
+    }
+
+    fn write(&mut self, record: &Record<'_>) {
+        if let Mode::Convert(spec) = &self.opts.mode {
+            spec.write(record, (self.seq << 32) | self.r.records, &mut self.out);
+        }
+    }
+
+    /// A saved drain POST: checks its verdict and Msg-Count, frames and parses its body.
+    /// Offsets inside the body map back to the capture, except inside a gzip body, whose
+    /// problems are reported at the body's first line.
+    fn request(&mut self, req: &Request) {
+        match req.verdict {
+            Verdict::Duplicate => {
+                self.r.duplicates += 1;
+                return;
+            }
+            Verdict::Unauthorized { at, reason } => {
+                self.r.units += 1;
+                self.r.rejected += 1;
+                self.diag(Code::Auth, at, format!("request rejected: {reason}"), true);
+                let bytes = http::redact_token(&self.buf[req.start..req.end]).into_owned();
+                self.r.rejects.push(Rejected::Owned(bytes));
+                return;
+            }
+            Verdict::Accept => {}
+        }
+        let limit = self.opts.max_frame.saturating_mul(16);
+        let body = match req.decode_body(self.buf, limit) {
+            Ok(b) => b,
+            Err((code, message)) => {
+                self.r.units += 1;
+                self.r.rejected += 1;
+                self.diag(code, req.body_start, message, true);
+                let bytes = http::redact_token(&self.buf[req.start..req.end]).into_owned();
+                self.r.rejects.push(Rejected::Owned(bytes));
+                return;
+            }
+        };
+        // Body bytes sit contiguously in the capture only without gzip and chunking.
+        let contiguous = !req.gzip && req.body.len() == 1;
+        let map = |o: usize| {
+            if req.gzip {
+                req.body_start
+            } else {
+                req.body_offset(o)
+            }
+        };
+        let span = |start: usize, end: usize, body: &[u8]| {
+            if contiguous {
+                Rejected::Span(map(start)..map(start) + (end - start))
+            } else {
+                Rejected::Owned(body[start..end].to_vec())
+            }
+        };
+        let mut events = Vec::new();
+        Framer::new(self.opts.max_frame)
+            .lenient(self.opts.lenient_length)
+            .scan(&body, true, &mut events);
+        let mut found = 0u64;
+        for ev in events {
+            match ev {
+                Event::Frame {
+                    start,
+                    body: b,
+                    end,
+                    len,
+                } => {
+                    self.r.units += 1;
+                    found += 1;
+                    let unit = Unit {
+                        bytes: &body[b..end],
+                        len: Some(len),
+                        cli: false,
+                        at: map(start),
+                    };
+                    self.unit(unit, &|o| map(b + o), span(start, end, &body));
+                }
+                Event::Error {
+                    at, code, message, ..
+                } => {
+                    self.r.units += 1;
+                    self.r.rejected += 1;
+                    found += 1;
+                    self.diag(code, map(at), message, true);
+                }
+                Event::Skip { start, end } => self.r.rejects.push(span(start, end, &body)),
+                Event::Line { .. } | Event::Request(_) => unreachable!("octet framer"),
+            }
+            if self.r.rejected > 0 && self.opts.stop_at_first_error {
+                return;
+            }
+        }
+        if let Some(r) = &req.msg_count {
+            let v = &self.buf[r.clone()];
+            let declared = std::str::from_utf8(v)
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok());
+            let message = match declared {
+                Some(n) if n == found => None,
+                Some(n) => Some(format!(
+                    "Logplex-Msg-Count says {n} frames, the body holds {found}"
+                )),
+                None => Some(format!(
+                    "Logplex-Msg-Count is not a number: {}",
+                    crate::error::quote(v, 24)
+                )),
+            };
+            if let Some(m) = message {
+                self.diag(Code::MsgCount, r.start, m, true);
+            }
+        }
+    }
 }
 
 /// Where the writer is in the current input.
@@ -613,13 +972,23 @@ fn write_in_order(
                     sink.diagnostic(&diag, name)?;
                 }
                 sink.output(&b.bufs.out)?;
-                for range in &b.rejects {
-                    sink.rejected(&b.bufs.input[range.clone()])?;
+                for rej in &b.rejects {
+                    let bytes = match rej {
+                        Rejected::Span(r) => &b.bufs.input[r.clone()],
+                        Rejected::Owned(v) => v,
+                    };
+                    if b.format == Format::Http {
+                        // Rejected requests must not carry the drain token out.
+                        sink.rejected(&http::redact_token(bytes))?;
+                    } else {
+                        sink.rejected(bytes)?;
+                    }
                 }
                 summary.frames += b.units;
                 summary.records += b.records;
                 summary.rejected += b.rejected;
                 summary.warned += b.warned;
+                summary.duplicates += b.duplicates;
                 pos.line += b.newlines;
                 pos.carry = match b.last_newline {
                     Some(nl) => (b.len - nl - 1) as u64,

@@ -108,6 +108,7 @@ impl<W: Write> ReportSink<W> {
             "valid": s.records,
             "invalid": s.rejected,
             "warned": s.warned,
+            "duplicates": s.duplicates,
             "errors": s.errors(),
             "warnings": s.warnings(),
             "errors_by_code": by_code(false),
@@ -143,6 +144,12 @@ pub fn summary_text(s: &Summary) -> String {
     let warnings = counts_by_code(s, true);
     if !warnings.is_empty() {
         line.push_str(&format!(" ({warnings})"));
+    }
+    if s.duplicates > 0 {
+        line.push_str(&format!(
+            "; {} retried HTTP requests skipped as duplicates",
+            s.duplicates
+        ));
     }
     line
 }

@@ -67,34 +67,7 @@ fn scan_split(framer: &mut Framer, data: &[u8], split: usize) -> Vec<Event> {
 }
 
 fn rebase(e: Event, base: usize) -> Event {
-    match e {
-        Event::Frame {
-            start,
-            body,
-            end,
-            len,
-        } => Event::Frame {
-            start: start + base,
-            body: body + base,
-            end: end + base,
-            len,
-        },
-        Event::Error {
-            start,
-            at,
-            code,
-            message,
-        } => Event::Error {
-            start: start + base,
-            at: at + base,
-            code,
-            message,
-        },
-        Event::Skip { start, end } => Event::Skip {
-            start: start + base,
-            end: end + base,
-        },
-    }
+    e.shifted(base)
 }
 
 /// Joins adjacent Skip pieces of one rejected region.
@@ -177,6 +150,7 @@ fn check_accounting(data: &[u8], events: &[Event], lenient: bool) {
                 }
                 pos = end;
             }
+            Event::Line { .. } | Event::Request(_) => panic!("not from the octet framer: {ev:?}"),
         }
     }
     assert!(open_error.is_none(), "trailing Error without Skip");

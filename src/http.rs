@@ -1,0 +1,781 @@
+//! Saved drain POSTs (SPEC §1 "HTTP captures"): request line, headers, blank line, body,
+//! repeated.
+//!
+//! The splitter runs on the reader thread, in input order, because two of its checks are about
+//! order: a `Logplex-Frame-Id` seen before marks a retry, and that needs every earlier request.
+//! It only cuts requests and reads their headers; decoding bodies (dechunking, gunzip) and
+//! framing them is left to the workers ([`Request::decode_body`]).
+//!
+//! Logplex's token is a secret: it is compared, never copied into a message, and the
+//! pipeline redacts it from rejected bytes.
+
+use crate::error::{quote, Code};
+use crate::framer::Event;
+use memchr::memchr;
+use std::collections::HashSet;
+use std::io::Read;
+use std::ops::Range;
+
+/// A request's head (request line and headers) larger than this is not a drain POST.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// What the splitter decided about a complete request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Accept,
+    /// Its `Logplex-Frame-Id` was already seen: a retry, skipped.
+    Duplicate,
+    /// `--drain-token` is set and the request's token differs or is missing. `at` is where
+    /// the header's value (or the request) starts.
+    Unauthorized {
+        at: usize,
+        reason: &'static str,
+    },
+}
+
+/// A complete request. Offsets index the splitter's buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub start: usize,
+    pub end: usize,
+    /// Where the body starts (after the blank line).
+    pub body_start: usize,
+    /// The body's bytes in the buffer: one piece, or one per chunk when chunked.
+    pub body: Vec<Range<usize>>,
+    pub gzip: bool,
+    /// The `Logplex-Msg-Count` value, if the header is present.
+    pub msg_count: Option<Range<usize>>,
+    pub verdict: Verdict,
+}
+
+impl Request {
+    pub(crate) fn shift(&mut self, base: usize) {
+        let mv = |r: &mut Range<usize>| *r = r.start + base..r.end + base;
+        self.start += base;
+        self.end += base;
+        self.body_start += base;
+        self.body.iter_mut().for_each(mv);
+        if let Some(r) = self.msg_count.as_mut() {
+            mv(r);
+        }
+        if let Verdict::Unauthorized { at, .. } = &mut self.verdict {
+            *at += base;
+        }
+    }
+
+    /// The body as sent, before any `Content-Encoding`: borrowed when it is one piece.
+    pub fn raw_body<'a>(&self, buf: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        match self.body.as_slice() {
+            [one] => std::borrow::Cow::Borrowed(&buf[one.clone()]),
+            pieces => std::borrow::Cow::Owned(
+                pieces
+                    .iter()
+                    .flat_map(|r| buf[r.clone()].iter().copied())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Where byte `off` of the raw body lies in the buffer, for lines and columns.
+    pub fn body_offset(&self, off: usize) -> usize {
+        let mut left = off;
+        for r in &self.body {
+            if left < r.len() {
+                return r.start + left;
+            }
+            left -= r.len();
+        }
+        self.body.last().map_or(self.body_start, |r| r.end)
+    }
+
+    /// The decoded body (gunzipped when `Content-Encoding: gzip`), at most `limit` bytes.
+    pub fn decode_body<'a>(
+        &self,
+        buf: &'a [u8],
+        limit: u64,
+    ) -> Result<std::borrow::Cow<'a, [u8]>, (Code, String)> {
+        let raw = self.raw_body(buf);
+        if !self.gzip {
+            return Ok(raw);
+        }
+        let mut out = Vec::new();
+        let mut dec = flate2::read::MultiGzDecoder::new(&raw[..]).take(limit + 1);
+        match dec.read_to_end(&mut out) {
+            Ok(_) if out.len() as u64 > limit => Err((
+                Code::FrameTooLarge,
+                format!("gzip body inflates to more than {limit} bytes"),
+            )),
+            Ok(_) => Ok(std::borrow::Cow::Owned(out)),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err((
+                Code::FrameTruncated,
+                format!(
+                    "gzip body is truncated: it ends after {} decompressed bytes",
+                    out.len()
+                ),
+            )),
+            Err(e) => Err((Code::Garbage, format!("gzip body is not valid gzip: {e}"))),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Requests,
+    Skipping { at_line_start: bool },
+}
+
+/// Cuts saved HTTP requests out of a capture, incrementally.
+#[derive(Debug)]
+pub struct HttpSplitter {
+    max_request: usize,
+    token: Option<Vec<u8>>,
+    /// Frame-Ids seen so far in the run (retries are recognised across inputs too).
+    pub seen: HashSet<Vec<u8>>,
+    state: State,
+}
+
+enum Step {
+    Request(Request),
+    NeedMore,
+    /// An error about the request starting at `p`: code, offending offset, message, and
+    /// where the rejected bytes end if known (`None`: resynchronise at the next `POST `).
+    Error(Code, usize, String, Option<usize>),
+}
+
+impl HttpSplitter {
+    /// `max_body`: the most a body may hold (chunked or not, before decompression).
+    pub fn new(max_body: u64, token: Option<Vec<u8>>, seen: HashSet<Vec<u8>>) -> HttpSplitter {
+        HttpSplitter {
+            max_request: usize::try_from(max_body).unwrap_or(usize::MAX),
+            token,
+            seen,
+            state: State::Requests,
+        }
+    }
+
+    pub fn scan(&mut self, buf: &[u8], eof: bool, out: &mut Vec<Event>) -> usize {
+        let mut p = 0;
+        loop {
+            if let State::Skipping { at_line_start } = self.state {
+                let (q, found, line_start) = find_post(buf, p, at_line_start, eof);
+                if q > p {
+                    out.push(Event::Skip { start: p, end: q });
+                }
+                p = q;
+                if !found {
+                    self.state = State::Skipping {
+                        at_line_start: line_start,
+                    };
+                    return p;
+                }
+                self.state = State::Requests;
+            }
+            while p < buf.len() {
+                match buf[p] {
+                    b'\n' => p += 1,
+                    b'\r' if p + 1 < buf.len() && buf[p + 1] == b'\n' => p += 2,
+                    b'\r' if p + 1 == buf.len() && !eof => return p,
+                    _ => break,
+                }
+            }
+            if p == buf.len() {
+                return p;
+            }
+            match self.request(buf, p, eof) {
+                Step::NeedMore => return p,
+                Step::Request(r) => {
+                    p = r.end;
+                    out.push(Event::Request(Box::new(r)));
+                }
+                Step::Error(code, at, message, end) => {
+                    out.push(Event::Error {
+                        start: p,
+                        at,
+                        code,
+                        message,
+                    });
+                    match end {
+                        Some(e) => {
+                            out.push(Event::Skip { start: p, end: e });
+                            p = e;
+                        }
+                        None => {
+                            self.state = State::Skipping {
+                                at_line_start: false,
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn request(&mut self, buf: &[u8], p: usize, eof: bool) -> Step {
+        let b = &buf[p..];
+        let n = b.len().min(5);
+        if b[..n] != b"POST "[..n] {
+            if !crate::framer::excerpt_ready(b, 40, eof) {
+                return Step::NeedMore;
+            }
+            return Step::Error(
+                Code::Garbage,
+                p,
+                format!(
+                    "expected an HTTP request line (POST …), found {}",
+                    quote(&b[..memchr(b'\n', b).unwrap_or(b.len()).min(40)], 40)
+                ),
+                None,
+            );
+        }
+        // The head ends at the first empty line.
+        let mut line = p;
+        let mut lines = Vec::new();
+        let body_start = loop {
+            let Some(i) = memchr(b'\n', &buf[line..]) else {
+                return self.incomplete(buf, p, eof, "inside the request headers");
+            };
+            let next = line + i + 1;
+            if next - p > MAX_HEAD {
+                return Step::Error(
+                    Code::FrameTooLarge,
+                    p,
+                    format!("request headers are longer than {MAX_HEAD} bytes"),
+                    None,
+                );
+            }
+            let content = trim_eol(&buf[line..next]);
+            if content.is_empty() {
+                break next;
+            }
+            lines.push(line..line + content.len());
+            line = next;
+        };
+        let request_line = &buf[lines[0].clone()];
+        if !request_line.ends_with(b" HTTP/1.1") && !request_line.ends_with(b" HTTP/1.0") {
+            return Step::Error(
+                Code::Garbage,
+                p,
+                format!(
+                    "expected `POST PATH HTTP/1.1`, found {}",
+                    quote(request_line, 60)
+                ),
+                None,
+            );
+        }
+
+        let mut content_length = None;
+        let mut chunked = false;
+        let mut gzip = false;
+        let mut msg_count = None;
+        let mut frame_id = None;
+        let mut token = None;
+        for l in &lines[1..] {
+            let h = &buf[l.clone()];
+            let Some(colon) = memchr(b':', h) else {
+                // Quote nothing of a header line: it could be the token's.
+                return Step::Error(
+                    Code::Garbage,
+                    l.start,
+                    "malformed header line: no `:` after the header name".into(),
+                    None,
+                );
+            };
+            let name = &h[..colon];
+            let mut v = l.start + colon + 1;
+            while v < l.end && (buf[v] == b' ' || buf[v] == b'\t') {
+                v += 1;
+            }
+            let mut e = l.end;
+            while e > v && (buf[e - 1] == b' ' || buf[e - 1] == b'\t') {
+                e -= 1;
+            }
+            let value = v..e;
+            let val = &buf[value.clone()];
+            if name.eq_ignore_ascii_case(b"content-length") {
+                match parse_decimal(val) {
+                    Some(n) => content_length = Some((n, value.start)),
+                    None => {
+                        return Step::Error(
+                            Code::FrameLength,
+                            value.start,
+                            format!("Content-Length is not a number: {}", quote(val, 24)),
+                            None,
+                        )
+                    }
+                }
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                if val.eq_ignore_ascii_case(b"chunked") {
+                    chunked = true;
+                } else {
+                    return Step::Error(
+                        Code::Garbage,
+                        value.start,
+                        format!("unsupported Transfer-Encoding {}", quote(val, 24)),
+                        None,
+                    );
+                }
+            } else if name.eq_ignore_ascii_case(b"content-encoding") {
+                if val.eq_ignore_ascii_case(b"gzip") || val.eq_ignore_ascii_case(b"x-gzip") {
+                    gzip = true;
+                } else if !val.eq_ignore_ascii_case(b"identity") {
+                    return Step::Error(
+                        Code::Garbage,
+                        value.start,
+                        format!("unsupported Content-Encoding {}", quote(val, 24)),
+                        None,
+                    );
+                }
+            } else if name.eq_ignore_ascii_case(b"logplex-msg-count") {
+                msg_count = Some(value);
+            } else if name.eq_ignore_ascii_case(b"logplex-frame-id") {
+                frame_id = Some(value);
+            } else if name.eq_ignore_ascii_case(b"logplex-drain-token") {
+                token = Some(value);
+            }
+        }
+
+        let (body, end) = if chunked {
+            match self.chunks(buf, p, body_start, eof) {
+                Ok(x) => x,
+                Err(step) => return step,
+            }
+        } else {
+            let Some((len, at)) = content_length else {
+                return Step::Error(
+                    Code::FrameLength,
+                    p,
+                    "request has neither Content-Length nor Transfer-Encoding: chunked".into(),
+                    None,
+                );
+            };
+            if len > self.max_request as u64 {
+                return Step::Error(
+                    Code::FrameTooLarge,
+                    at,
+                    format!(
+                        "Content-Length {len} exceeds the {} bytes a body may hold",
+                        self.max_request
+                    ),
+                    None,
+                );
+            }
+            let end = body_start + len as usize;
+            if end > buf.len() {
+                if !eof {
+                    return Step::NeedMore;
+                }
+                return Step::Error(
+                    Code::FrameTruncated,
+                    at,
+                    format!(
+                        "request body is shorter than its Content-Length: {len} bytes \
+                         declared, the input ends after {}",
+                        buf.len() - body_start
+                    ),
+                    Some(buf.len()),
+                );
+            }
+            (std::iter::once(body_start..end).collect(), end)
+        };
+
+        let verdict = match (&self.token, token) {
+            (Some(want), Some(got)) if !same_secret(want, &buf[got.clone()]) => {
+                Verdict::Unauthorized {
+                    at: got.start,
+                    reason: "its Logplex-Drain-Token differs from --drain-token",
+                }
+            }
+            (Some(_), None) => Verdict::Unauthorized {
+                at: p,
+                reason: "it has no Logplex-Drain-Token header and --drain-token is set",
+            },
+            _ => match frame_id {
+                Some(id) if !self.seen.insert(buf[id.clone()].to_vec()) => Verdict::Duplicate,
+                _ => Verdict::Accept,
+            },
+        };
+        Step::Request(Request {
+            start: p,
+            end,
+            body_start,
+            body,
+            gzip,
+            msg_count,
+            verdict,
+        })
+    }
+
+    /// A chunked body: its data pieces and where the request ends.
+    fn chunks(
+        &self,
+        buf: &[u8],
+        p: usize,
+        body_start: usize,
+        eof: bool,
+    ) -> Result<(Vec<Range<usize>>, usize), Step> {
+        let mut pieces = Vec::new();
+        let mut total = 0usize;
+        let mut q = body_start;
+        loop {
+            let Some(i) = memchr(b'\n', &buf[q..]) else {
+                return Err(self.incomplete(buf, p, eof, "inside a chunked body"));
+            };
+            let line = trim_eol(&buf[q..q + i + 1]);
+            let hex = &line[..memchr(b';', line).unwrap_or(line.len())];
+            let size = parse_hex(hex).ok_or_else(|| {
+                Step::Error(
+                    Code::FrameLength,
+                    q,
+                    format!("invalid chunk size line {}", quote(line, 24)),
+                    None,
+                )
+            })?;
+            q += i + 1;
+            if size == 0 {
+                // Trailers, up to an empty line.
+                loop {
+                    let Some(i) = memchr(b'\n', &buf[q..]) else {
+                        return Err(self.incomplete(buf, p, eof, "inside a chunked body"));
+                    };
+                    let empty = trim_eol(&buf[q..q + i + 1]).is_empty();
+                    q += i + 1;
+                    if empty {
+                        return Ok((pieces, q));
+                    }
+                }
+            }
+            total = total.saturating_add(size);
+            if total > self.max_request {
+                return Err(Step::Error(
+                    Code::FrameTooLarge,
+                    q,
+                    format!(
+                        "chunked body exceeds the {} bytes a body may hold",
+                        self.max_request
+                    ),
+                    None,
+                ));
+            }
+            let data_end = q + size;
+            let after = if buf.get(data_end) == Some(&b'\r') {
+                data_end + 2
+            } else {
+                data_end + 1
+            };
+            if after > buf.len() {
+                return Err(self.incomplete(buf, p, eof, "inside a chunked body"));
+            }
+            if buf[after - 1] != b'\n' {
+                return Err(Step::Error(
+                    Code::FrameLength,
+                    data_end,
+                    "chunk data is not followed by CRLF: its size line is wrong".into(),
+                    None,
+                ));
+            }
+            pieces.push(q..data_end);
+            q = after;
+        }
+    }
+
+    fn incomplete(&self, buf: &[u8], p: usize, eof: bool, where_: &str) -> Step {
+        if !eof {
+            if buf.len() - p > self.max_request.saturating_add(MAX_HEAD) {
+                return Step::Error(
+                    Code::FrameTooLarge,
+                    p,
+                    format!(
+                        "request is larger than {} bytes",
+                        self.max_request + MAX_HEAD
+                    ),
+                    None,
+                );
+            }
+            return Step::NeedMore;
+        }
+        Step::Error(
+            Code::FrameTruncated,
+            p,
+            format!("input ends {where_}"),
+            Some(buf.len()),
+        )
+    }
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    match line {
+        [rest @ .., b'\r', b'\n'] => rest,
+        [rest @ .., b'\n'] => rest,
+        _ => line,
+    }
+}
+
+fn parse_decimal(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0, |n, &d| n * 10 + u64::from(d - b'0')))
+}
+
+fn parse_hex(b: &[u8]) -> Option<usize> {
+    let b = b.trim_ascii();
+    if b.is_empty() || b.len() > 15 {
+        return None;
+    }
+    b.iter().try_fold(0usize, |n, &c| {
+        Some(n * 16 + (c as char).to_digit(16)? as usize)
+    })
+}
+
+/// Compares without stopping at the first difference, so timing does not leak how much of a
+/// guess was right.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The next line start beginning `POST ` (see `framer::find_resync`).
+fn find_post(buf: &[u8], from: usize, at_line_start: bool, eof: bool) -> (usize, bool, bool) {
+    let mut candidate = if at_line_start { Some(from) } else { None };
+    let mut pos = from;
+    loop {
+        let c = match candidate.take() {
+            Some(c) => c,
+            None => match memchr(b'\n', &buf[pos..]) {
+                Some(i) => pos + i + 1,
+                None => return (buf.len(), eof, false),
+            },
+        };
+        let rest = &buf[c..];
+        if rest.starts_with(b"POST ") || (eof && c == buf.len()) {
+            return (c, true, false);
+        }
+        if rest.len() < 5 && b"POST ".starts_with(rest) && !eof {
+            return (c, false, true);
+        }
+        pos = c;
+    }
+}
+
+/// Replaces the value of every `Logplex-Drain-Token` header line in `bytes` (rejected bytes
+/// about to be written out) with `[redacted]`. Borrows when there is none.
+pub fn redact_token(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const NAME: &[u8] = b"logplex-drain-token:";
+    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+    let found: Vec<Range<usize>> = line_starts
+        .filter(|&s| {
+            bytes.len() - s >= NAME.len() && bytes[s..s + NAME.len()].eq_ignore_ascii_case(NAME)
+        })
+        .map(|s| {
+            let v = s + NAME.len();
+            let e = memchr(b'\n', &bytes[v..]).map_or(bytes.len(), |k| v + k);
+            let e = if e > v && bytes[e - 1] == b'\r' {
+                e - 1
+            } else {
+                e
+            };
+            v..e
+        })
+        .collect();
+    if found.is_empty() {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut last = 0;
+    for r in found {
+        out.extend_from_slice(&bytes[last..r.start]);
+        out.extend_from_slice(b" [redacted]");
+        last = r.end;
+    }
+    out.extend_from_slice(&bytes[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memchr::memmem;
+
+    fn post(headers: &str, body: &[u8]) -> Vec<u8> {
+        let mut v = format!("POST /logs HTTP/1.1\r\n{headers}\r\n").into_bytes();
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn scan(s: &mut HttpSplitter, input: &[u8]) -> Vec<Event> {
+        let mut out = Vec::new();
+        assert_eq!(s.scan(input, true, &mut out), input.len());
+        out
+    }
+
+    fn splitter(token: Option<&str>) -> HttpSplitter {
+        HttpSplitter::new(
+            1 << 20,
+            token.map(|t| t.as_bytes().to_vec()),
+            HashSet::new(),
+        )
+    }
+
+    #[test]
+    fn content_length_and_chunked_bodies() {
+        let body = b"10 <1>1 - h a p -\n";
+        let mut input = post("Content-Length: 18\r\nLogplex-Msg-Count: 1\r\n", body);
+        input.extend(post(
+            "transfer-encoding: chunked\r\n",
+            b"5\r\n10 <1\r\nd;ext=1\r\n>1 - h a p -\n\r\n0\r\n\r\n",
+        ));
+        let ev = scan(&mut splitter(None), &input);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        for e in &ev {
+            let Event::Request(r) = e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(r.verdict, Verdict::Accept);
+            assert_eq!(&*r.decode_body(&input, 1 << 20).unwrap(), body);
+        }
+        let Event::Request(r) = &ev[0] else {
+            unreachable!()
+        };
+        assert_eq!(&input[r.msg_count.clone().unwrap()], b"1");
+    }
+
+    #[test]
+    fn gzip_body_is_decoded() {
+        use std::io::Write;
+        let body = b"10 <1>1 - h a p -\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(body).unwrap();
+        let gz = gz.finish().unwrap();
+        let input = post(
+            &format!("Content-Encoding: gzip\r\nContent-Length: {}\r\n", gz.len()),
+            &gz,
+        );
+        let ev = scan(&mut splitter(None), &input);
+        let Event::Request(r) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(&*r.decode_body(&input, 1 << 20).unwrap(), body);
+        let cut = &input[..input.len() - 10];
+        let mut fixed = cut.to_vec();
+        // Same request with a Content-Length that fits the cut body: a truncated gzip stream.
+        let declared = format!("Content-Length: {}", gz.len());
+        let shorter = format!("Content-Length: {}", gz.len() - 10);
+        let pos = memmem::find(&fixed, declared.as_bytes()).unwrap();
+        fixed.splice(pos..pos + declared.len(), shorter.bytes());
+        let ev = scan(&mut splitter(None), &fixed);
+        let Event::Request(r) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            r.decode_body(&fixed, 1 << 20).unwrap_err().0,
+            Code::FrameTruncated
+        );
+    }
+
+    #[test]
+    fn retries_and_tokens() {
+        let body = b"10 <1>1 - h a p -\n";
+        let mut input = post(
+            "Content-Length: 18\r\nLogplex-Frame-Id: abc\r\nLogplex-Drain-Token: d.good\r\n",
+            body,
+        );
+        input.extend(input.clone());
+        input.extend(post(
+            "Content-Length: 18\r\nLogplex-Frame-Id: def\r\nLogplex-Drain-Token: d.bad\r\n",
+            body,
+        ));
+        input.extend(post("Content-Length: 18\r\n", body));
+        let verdicts = |token| -> Vec<Verdict> {
+            scan(&mut splitter(token), &input)
+                .into_iter()
+                .map(|e| match e {
+                    Event::Request(r) => r.verdict,
+                    e => panic!("{e:?}"),
+                })
+                .collect()
+        };
+        assert_eq!(
+            verdicts(None),
+            [
+                Verdict::Accept,
+                Verdict::Duplicate,
+                Verdict::Accept,
+                Verdict::Accept
+            ]
+        );
+        let v = verdicts(Some("d.good"));
+        assert_eq!(v[..2], [Verdict::Accept, Verdict::Duplicate]);
+        assert!(matches!(v[2], Verdict::Unauthorized { .. }));
+        assert!(matches!(v[3], Verdict::Unauthorized { .. }));
+    }
+
+    #[test]
+    fn errors_and_resynchronisation() {
+        let body = b"10 <1>1 - h a p -\n";
+        let good = post("Content-Length: 18\r\n", body);
+        let cases: [(Vec<u8>, Code); 5] = [
+            (b"GET / HTTP/1.1\r\n\r\n".to_vec(), Code::Garbage),
+            (post("X: y\r\n", body), Code::FrameLength),
+            (post("Content-Length: x\r\n", body), Code::FrameLength),
+            (
+                post("Transfer-Encoding: chunked\r\n", b"zz\r\n"),
+                Code::FrameLength,
+            ),
+            (post("Bad header\r\n", body), Code::Garbage),
+        ];
+        for (bad, code) in cases {
+            let mut input = bad.clone();
+            input.extend(&good);
+            let ev = scan(&mut splitter(None), &input);
+            assert!(
+                matches!(ev[0], Event::Error { code: c, .. } if c == code),
+                "{ev:?}"
+            );
+            assert!(matches!(ev.last(), Some(Event::Request(_))), "{ev:?}");
+        }
+        // A body shorter than its Content-Length at end of input.
+        let short = post("Content-Length: 99\r\n", body);
+        let ev = scan(&mut splitter(None), &short);
+        let Event::Error { code, message, .. } = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(*code, Code::FrameTruncated);
+        assert!(message.contains("99 bytes declared"), "{message}");
+    }
+
+    #[test]
+    fn every_split_point_gives_the_same_requests() {
+        let body = b"10 <1>1 - h a p -\n";
+        let mut input = post("Content-Length: 18\r\nLogplex-Frame-Id: a\r\n", body);
+        input.extend(b"junk\r\n");
+        input.extend(post(
+            "Transfer-Encoding: chunked\r\nLogplex-Frame-Id: a\r\n",
+            b"12\r\n10 <1>1 - h a p -\n\r\n0\r\n\r\n",
+        ));
+        let whole = scan(&mut splitter(None), &input);
+        for split in 0..=input.len() {
+            let mut s = splitter(None);
+            let mut out = Vec::new();
+            let n = s.scan(&input[..split], false, &mut out);
+            let mut rest = Vec::new();
+            let m = s.scan(&input[n..], true, &mut rest);
+            assert_eq!(n + m, input.len());
+            out.extend(rest.into_iter().map(|e| e.shifted(n)));
+            assert_eq!(crate::framer::merge_skips(out), whole, "split {split}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_redacted() {
+        let b = b"POST / HTTP/1.1\r\nLogplex-Drain-TOKEN: d.secret\r\nX: 1\r\n";
+        let r = redact_token(b);
+        assert!(memmem::find(&r, b"d.secret").is_none());
+        assert_eq!(
+            &*r,
+            b"POST / HTTP/1.1\r\nLogplex-Drain-TOKEN: [redacted]\r\nX: 1\r\n"
+        );
+        assert!(matches!(
+            redact_token(b"no token"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}

@@ -1,0 +1,448 @@
+//! Splitter for the line-based formats (SPEC §1): `syslog` (one message per line) and `cli`
+//! (`heroku logs` output, where a line without the `TIMESTAMP SOURCE[PROCESS]:` prefix continues
+//! the previous message).
+//!
+//! Like the octet [`Framer`](crate::framer::Framer) it is incremental and reports
+//! [`Event`]s; a unit is a [`Event::Line`] spanning its line(s), terminator included. Over-long
+//! units are rejected (`frame-too-large`) and skipped as they stream past, so memory stays
+//! bounded by `--max-frame` whatever the input.
+
+use crate::detect::strip_ansi;
+use crate::error::{quote, Code};
+use crate::framer::Event;
+use memchr::memchr;
+
+/// What the caller knows about the bytes after the buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// More may follow at any time.
+    More,
+    /// A live input has gone quiet: nothing more has arrived for a while. A `heroku logs`
+    /// message whose lines are all here is taken as complete, so a live pipe streams.
+    Idle,
+    /// End of input.
+    Eof,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Units,
+    /// Inside a rejected region; `at_line_start` as in the framer.
+    Skipping {
+        at_line_start: bool,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct LineSplitter {
+    cli: bool,
+    max: usize,
+    state: State,
+}
+
+/// A `cli` prefix fits well within this many bytes; a line start that has not matched by then
+/// does not.
+const PREFIX_LOOK: usize = 512;
+
+impl LineSplitter {
+    pub fn syslog(max_frame: u64) -> LineSplitter {
+        Self::new(false, max_frame)
+    }
+
+    pub fn cli(max_frame: u64) -> LineSplitter {
+        Self::new(true, max_frame)
+    }
+
+    fn new(cli: bool, max_frame: u64) -> LineSplitter {
+        LineSplitter {
+            cli,
+            max: usize::try_from(max_frame).unwrap_or(usize::MAX),
+            state: State::Units,
+        }
+    }
+
+    /// Scans `buf` as [`Framer::scan`](crate::framer::Framer::scan) does: appends events and
+    /// returns how many leading bytes are done with.
+    pub fn scan(&mut self, buf: &[u8], end: End, out: &mut Vec<Event>) -> usize {
+        let eof = end == End::Eof;
+        let mut p = 0;
+        loop {
+            if let State::Skipping { at_line_start } = self.state {
+                let (q, found, line_start) = self.find_unit_start(buf, p, at_line_start, eof);
+                if q > p {
+                    out.push(Event::Skip { start: p, end: q });
+                }
+                p = q;
+                if !found {
+                    self.state = State::Skipping {
+                        at_line_start: line_start,
+                    };
+                    return p;
+                }
+                self.state = State::Units;
+            }
+            // Blank lines between units.
+            while p < buf.len() {
+                match buf[p] {
+                    b'\n' => p += 1,
+                    b'\r' if p + 1 < buf.len() && buf[p + 1] == b'\n' => p += 2,
+                    b'\r' if p + 1 == buf.len() && !eof => return p,
+                    _ => break,
+                }
+            }
+            if p == buf.len() {
+                return p;
+            }
+            let unit = if self.cli {
+                self.cli_unit(buf, p, end)
+            } else {
+                self.syslog_unit(buf, p, eof)
+            };
+            match unit {
+                Unit::NeedMore => return p,
+                Unit::Line(e) => {
+                    out.push(Event::Line { start: p, end: e });
+                    p = e;
+                }
+                Unit::Error(code, message) => {
+                    out.push(Event::Error {
+                        start: p,
+                        at: p,
+                        code,
+                        message,
+                    });
+                    self.state = State::Skipping {
+                        at_line_start: false,
+                    };
+                }
+            }
+        }
+    }
+
+    fn too_large(&self) -> Unit {
+        Unit::Error(
+            Code::FrameTooLarge,
+            format!("message is longer than --max-frame {} bytes", self.max),
+        )
+    }
+
+    fn syslog_unit(&self, buf: &[u8], p: usize, eof: bool) -> Unit {
+        match memchr(b'\n', &buf[p..]) {
+            Some(i) if i < self.max => Unit::Line(p + i + 1),
+            None if buf.len() - p <= self.max => {
+                if eof {
+                    Unit::Line(buf.len())
+                } else {
+                    Unit::NeedMore
+                }
+            }
+            _ => self.too_large(),
+        }
+    }
+
+    /// A prefix line and its continuation lines.
+    fn cli_unit(&self, buf: &[u8], p: usize, end: End) -> Unit {
+        let eof = end == End::Eof;
+        match cli_prefix(&buf[p..], eof) {
+            None => return Unit::NeedMore,
+            Some(false) if !crate::framer::excerpt_ready(&buf[p..], 40, eof) => {
+                return Unit::NeedMore
+            }
+            Some(false) => {
+                return Unit::Error(
+                    Code::Garbage,
+                    format!(
+                        "expected a `heroku logs` line (TIMESTAMP SOURCE[PROCESS]: MESSAGE), \
+                         found {}",
+                        quote(line_of(&buf[p..]), 40)
+                    ),
+                )
+            }
+            Some(true) => {}
+        }
+        let mut q = p;
+        let unit_end = loop {
+            let Some(i) = memchr(b'\n', &buf[q..]) else {
+                if buf.len() - p > self.max {
+                    return self.too_large();
+                }
+                if eof {
+                    break buf.len();
+                }
+                return Unit::NeedMore;
+            };
+            let next = q + i + 1;
+            if next - p > self.max {
+                return self.too_large();
+            }
+            if next == buf.len() {
+                if end == End::More {
+                    return Unit::NeedMore;
+                }
+                break next;
+            }
+            match cli_prefix(&buf[next..], eof) {
+                Some(true) => break next,
+                Some(false) => q = next,
+                None => return Unit::NeedMore,
+            }
+        };
+        Unit::Line(trim_blank_lines(buf, p, unit_end))
+    }
+
+    /// Where a rejected region ends: the next line start that begins a unit (any line for
+    /// syslog, a prefix line for cli). Returns `(position, found, at_line_start)`.
+    fn find_unit_start(
+        &self,
+        buf: &[u8],
+        from: usize,
+        at_line_start: bool,
+        eof: bool,
+    ) -> (usize, bool, bool) {
+        let mut candidate = if at_line_start { Some(from) } else { None };
+        let mut pos = from;
+        loop {
+            let c = match candidate.take() {
+                Some(c) => c,
+                None => match memchr(b'\n', &buf[pos..]) {
+                    Some(i) => pos + i + 1,
+                    None => return (buf.len(), eof, false),
+                },
+            };
+            if !self.cli {
+                return (c, true, false);
+            }
+            match cli_prefix(&buf[c..], eof) {
+                Some(true) => return (c, true, false),
+                Some(false) if c == buf.len() => return (c, true, false),
+                Some(false) => pos = c,
+                None => return (c, false, true),
+            }
+        }
+    }
+}
+
+enum Unit {
+    Line(usize),
+    NeedMore,
+    Error(Code, String),
+}
+
+fn line_of(b: &[u8]) -> &[u8] {
+    &b[..memchr(b'\n', b).unwrap_or(b.len())]
+}
+
+/// Ends a unit before its trailing blank lines (they separate units, as in the other formats),
+/// but never before the end of its first line.
+fn trim_blank_lines(buf: &[u8], start: usize, end: usize) -> usize {
+    let first_line_end = memchr(b'\n', &buf[start..end]).map_or(end, |i| start + i + 1);
+    let mut e = end;
+    while e > first_line_end {
+        let line_start = buf[first_line_end..e - 1]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(first_line_end, |i| first_line_end + i + 1);
+        let line = &buf[line_start..e];
+        if line == b"\n" || line == b"\r\n" {
+            e = line_start;
+        } else {
+            break;
+        }
+    }
+    e
+}
+
+/// Whether the line starting `b` begins with the `heroku logs` prefix
+/// `YYYY-MM-DDT… SOURCE[PROCESS]:` (or `SOURCE:`), ANSI codes ignored; `None` when more bytes
+/// are needed to tell.
+pub fn cli_prefix(b: &[u8], eof: bool) -> Option<bool> {
+    let line_end = memchr(b'\n', b);
+    let complete = eof || line_end.is_some() || b.len() >= PREFIX_LOOK;
+    let line = &b[..line_end.unwrap_or(b.len()).min(PREFIX_LOOK)];
+    let s = strip_ansi(line);
+    let s: &[u8] = &s;
+    let more = if complete { Some(false) } else { None };
+    for (i, c) in b"dddd-dd-ddT".iter().enumerate() {
+        let Some(&x) = s.get(i) else { return more };
+        let ok = if *c == b'd' {
+            x.is_ascii_digit()
+        } else {
+            x == *c
+        };
+        if !ok {
+            return Some(false);
+        }
+    }
+    // The rest of the timestamp, then one space.
+    let Some(sp) = memchr(b' ', s) else {
+        return more;
+    };
+    let rest = &s[sp + 1..];
+    // SOURCE: no space, `[` or `:`; at least one byte.
+    let n = rest
+        .iter()
+        .take_while(|&&c| c != b' ' && c != b'[' && c != b':' && c != b'\r')
+        .count();
+    if n == 0 {
+        return if rest.is_empty() { more } else { Some(false) };
+    }
+    let mut i = n;
+    if rest.get(i) == Some(&b'[') {
+        let Some(close) = rest[i..].iter().position(|&c| c == b']' || c == b' ') else {
+            return more;
+        };
+        if rest[i + close] != b']' || close == 1 {
+            return Some(false);
+        }
+        i += close + 1;
+    }
+    match rest.get(i) {
+        None => more,
+        Some(b':') => match rest.get(i + 1) {
+            None | Some(b' ') | Some(b'\r') => Some(true),
+            Some(_) => Some(false),
+        },
+        Some(_) => Some(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_all(s: &mut LineSplitter, input: &[u8]) -> Vec<Event> {
+        let mut out = Vec::new();
+        assert_eq!(s.scan(input, End::Eof, &mut out), input.len());
+        out
+    }
+
+    fn lines(events: &[Event], input: &[u8]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match *e {
+                Event::Line { start, end } => {
+                    String::from_utf8_lossy(&input[start..end]).into_owned()
+                }
+                Event::Error { code, .. } => format!("error {}", code.as_str()),
+                Event::Skip { start, end } => {
+                    format!("skip {:?}", String::from_utf8_lossy(&input[start..end]))
+                }
+                _ => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn prefix_grammar() {
+        let yes: [&[u8]; 5] = [
+            b"2026-01-01T00:00:00+00:00 app[web.1]: hi\n",
+            b"2026-01-01T00:00:00+00:00 heroku[router]: at=info\n",
+            b"2026-01-01T00:00:00Z app:\n",
+            b"2026-13-01Tjunk app: x\n", // a prefix; the parser rejects its timestamp
+            b"\x1b[2m2026-01-01T00:00:00Z\x1b[0m \x1b[32mapp[api]:\x1b[0m x\n",
+        ];
+        for b in yes {
+            assert_eq!(cli_prefix(b, false), Some(true), "{b:?}");
+        }
+        let no: [&[u8]; 6] = [
+            b"    at foo (bar.js:1:2)\n",
+            b"2026-01-01T00:00:00Z app[web.1] x\n",
+            b"2026-01-01T00:00:00Z app[]: x\n",
+            b"2026-01-01T00:00:00Z app:x\n",
+            b"2026-01-01 00:00:00 app: x\n",
+            b"\n",
+        ];
+        for b in no {
+            assert_eq!(cli_prefix(b, false), Some(false), "{b:?}");
+        }
+        assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app[w", false), None);
+        assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app[w", true), Some(false));
+    }
+
+    #[test]
+    fn cli_continuation_lines_join_the_previous_message() {
+        let input = b"2026-01-01T00:00:00Z app[web.1]: Error: boom\n    at a (x.js:1)\n\n    at b (y.js:2)\n2026-01-01T00:00:01Z app[web.1]: next\n\n";
+        let ev = scan_all(&mut LineSplitter::cli(1 << 20), input);
+        assert_eq!(
+            lines(&ev, input),
+            [
+                "2026-01-01T00:00:00Z app[web.1]: Error: boom\n    at a (x.js:1)\n\n    at b (y.js:2)\n",
+                "2026-01-01T00:00:01Z app[web.1]: next\n",
+            ]
+        );
+    }
+
+    #[test]
+    fn cli_lines_before_the_first_prefix_are_garbage() {
+        let input = b"Welcome!\nmore\n2026-01-01T00:00:00Z app: x\n";
+        let ev = scan_all(&mut LineSplitter::cli(1 << 20), input);
+        assert_eq!(
+            lines(&ev, input),
+            [
+                "error garbage",
+                "skip \"Welcome!\\nmore\\n\"",
+                "2026-01-01T00:00:00Z app: x\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn cli_message_waits_for_the_next_prefix_unless_idle() {
+        let input = b"2026-01-01T00:00:00Z app: one\n";
+        let mut s = LineSplitter::cli(1 << 20);
+        let mut out = Vec::new();
+        assert_eq!(s.scan(input, End::More, &mut out), 0);
+        assert!(out.is_empty());
+        assert_eq!(s.scan(input, End::Idle, &mut out), input.len());
+        assert_eq!(lines(&out, input), ["2026-01-01T00:00:00Z app: one\n"]);
+        // Idle never cuts a line in half.
+        let mut out = Vec::new();
+        let partial = b"2026-01-01T00:00:00Z app: on";
+        assert_eq!(s.scan(partial, End::Idle, &mut out), 0);
+    }
+
+    #[test]
+    fn syslog_lines_and_limits() {
+        let input = b"<1>1 a\n\r\n<2>1 b\nxxxxxxxxxxxxxxxxxxxx\n<3>1 c";
+        let ev = scan_all(&mut LineSplitter::syslog(10), input);
+        assert_eq!(
+            lines(&ev, input),
+            [
+                "<1>1 a\n",
+                "<2>1 b\n",
+                "error frame-too-large",
+                "skip \"xxxxxxxxxxxxxxxxxxxx\\n\"",
+                "<3>1 c"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_split_point_gives_the_same_units() {
+        let input: &[u8] = b"junk\n2026-01-01T00:00:00Z app[web.1]: a\n  cont\n2026-01-01T00:00:01Z heroku[router]: b\r\n\r\n2026-01-01T00:00:02Z app: c";
+        for cli in [true, false] {
+            let new = || {
+                if cli {
+                    LineSplitter::cli(30)
+                } else {
+                    LineSplitter::syslog(30)
+                }
+            };
+            let whole = scan_all(&mut new(), input);
+            for split in 0..=input.len() {
+                let mut s = new();
+                let mut out = Vec::new();
+                let n = s.scan(&input[..split], End::More, &mut out);
+                let mut rest = Vec::new();
+                let m = s.scan(&input[n..], End::Eof, &mut rest);
+                assert_eq!(n + m, input.len());
+                out.extend(rest.into_iter().map(|e| e.shifted(n)));
+                assert_eq!(
+                    crate::framer::merge_skips(out),
+                    whole,
+                    "cli {cli} split {split}"
+                );
+            }
+        }
+    }
+}
