@@ -70,6 +70,9 @@ impl Field {
         let mut out = Vec::new();
         for name in list.split(',').map(str::trim) {
             match Field::ALL.iter().find(|f| f.name() == name) {
+                Some(&f) if out.contains(&f) => {
+                    return Err(format!("field {name:?} is listed twice"));
+                }
                 Some(&f) => out.push(f),
                 None => {
                     let valid: Vec<_> = Field::ALL.iter().map(|f| f.name()).collect();
@@ -203,6 +206,7 @@ impl OutputSpec {
     }
 
     fn write_csv(&self, r: &Record<'_>, row: u64, out: &mut Vec<u8>) {
+        let start = out.len();
         for (i, &f) in self.fields.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -234,6 +238,11 @@ impl OutputSpec {
                     push_csv_cell(out, h, self.csv_safe);
                 }
             }
+        }
+        if out.len() == start {
+            // A one-column row whose cell is empty: CSV readers skip a blank line, so the
+            // record would vanish. A quoted empty cell keeps it.
+            out.extend_from_slice(b"\"\"");
         }
         out.extend_from_slice(b"\r\n");
     }
