@@ -4,6 +4,8 @@ use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// One input as the user named it (after directory expansion).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,6 +124,12 @@ impl<R: Read> Read for Prefixed<R> {
 
 /// Opens an input, undoing gzip when its first bytes are the gzip magic (whatever its name).
 pub fn open(input: &Input) -> io::Result<Opened> {
+    open_counted(input, None)
+}
+
+/// [`open`], adding the bytes read from the file itself (before any gunzip) to `counter`,
+/// for the progress line.
+pub fn open_counted(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Result<Opened> {
     let (file, streaming): (Box<dyn Read + Send>, bool) = match input {
         Input::Stdin => stdin_reader()?,
         Input::Path(p) => {
@@ -132,6 +140,13 @@ pub fn open(input: &Input) -> io::Result<Opened> {
             }
             (Box::new(f), !meta.is_file())
         }
+    };
+    let file: Box<dyn Read + Send> = match counter {
+        Some(counter) => Box::new(Counted {
+            inner: file,
+            counter,
+        }),
+        None => file,
     };
     let mut head = Prefixed {
         head: [0; 2],
@@ -160,6 +175,31 @@ pub fn open(input: &Input) -> io::Result<Opened> {
     Ok(Opened {
         reader: Box::new(head),
         streaming,
+    })
+}
+
+struct Counted {
+    inner: Box<dyn Read + Send>,
+    counter: Arc<AtomicU64>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The total size of `inputs` when every one is a regular file (what a progress line needs),
+/// otherwise `None`.
+pub fn known_size(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |sum, i| match i {
+        Input::Path(p) => {
+            let m = std::fs::metadata(p).ok()?;
+            m.is_file().then(|| sum + m.len())
+        }
+        Input::Stdin => None,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod lines;
 pub mod output;
 pub mod parser;
 pub mod pipeline;
+pub mod progress;
 pub mod report;
 pub mod splitter;
 pub mod timestamp;

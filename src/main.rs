@@ -6,11 +6,14 @@ use drainpipe::detect::Format as InputFormat;
 use drainpipe::input::{self, Input};
 use drainpipe::output::{summary_line, text_line, AtomicFile, ConvertSink, Destination};
 use drainpipe::pipeline::{self, Mode, Options, Summary};
+use drainpipe::progress::Progress;
 use drainpipe::report::{ReportFormat, ReportSink};
 use drainpipe::writer::{Field, Format, OutputSpec};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 /// Turn Heroku log-drain captures into clean Heroku.Runtime records (NDJSON, CSV), or validate
 /// them. `drainpipe [FILE...]` is `drainpipe convert [FILE...]`.
@@ -58,7 +61,7 @@ struct CommonArgs {
         hide_env_values = true
     )]
     drain_token: Option<String>,
-    /// No progress output
+    /// No progress line (it is only shown when stderr is a terminal and stdout is not)
     #[arg(long, short)]
     quiet: bool,
     /// Bytes read per block (for tests of block boundaries; the default suits real use)
@@ -236,6 +239,19 @@ fn options(common: &CommonArgs, mode: Mode) -> Options {
     o
 }
 
+/// A progress line for batch work watched from a terminal: stderr is one, stdout is not (it
+/// would mix with records or the report), every input is a regular file (the total is
+/// known; a live pipe has none), and `--quiet` is not given.
+fn progress(common: &CommonArgs, list: &[Input], opts: &mut Options) -> Option<Progress> {
+    if common.quiet || !io::stderr().is_terminal() || io::stdout().is_terminal() {
+        return None;
+    }
+    let total = input::known_size(list).filter(|&t| t > 0)?;
+    let counter = Arc::new(AtomicU64::new(0));
+    opts.progress = Some(counter.clone());
+    Some(Progress::start(total, counter))
+}
+
 /// SPEC exit codes: 2 for I/O trouble, 1 for bad data, 0 otherwise.
 fn exit_code(s: &Summary, unlisted_inputs: u64) -> ExitCode {
     if s.io_errors > 0 || unlisted_inputs > 0 {
@@ -288,7 +304,10 @@ fn convert(a: ConvertArgs) -> Result<ExitCode> {
         }
     }
     let mut sink = ConvertSink::new(out, rejects);
-    let summary = pipeline::run(&list, &opts, &mut sink).context("writing output")?;
+    let progress = progress(&a.common, &list, &mut opts);
+    let summary = pipeline::run(&list, &opts, &mut sink).context("writing output");
+    drop(progress);
+    let summary = summary?;
     let ConvertSink {
         out,
         rejects,
@@ -317,7 +336,7 @@ fn convert(a: ConvertArgs) -> Result<ExitCode> {
 
 fn validate(a: ValidateArgs) -> Result<ExitCode> {
     let (list, unlisted) = inputs(&a.common);
-    let opts = options(&a.common, Mode::Validate);
+    let mut opts = options(&a.common, Mode::Validate);
     let format = match a.report {
         Report::Text => ReportFormat::Text,
         Report::Json => ReportFormat::Json,
@@ -334,7 +353,10 @@ fn validate(a: ValidateArgs) -> Result<ExitCode> {
         a.max_errors,
         list.len(),
     )?;
-    let summary = pipeline::run(&list, &opts, &mut sink)?;
+    let progress = progress(&a.common, &list, &mut opts);
+    let summary = pipeline::run(&list, &opts, &mut sink);
+    drop(progress);
+    let summary = summary?;
     let names: Vec<String> = list.iter().map(Input::name).collect();
     sink.finish(&summary, &names)?;
     Ok(exit_code(&summary, unlisted))

@@ -24,7 +24,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read};
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::Arc;
 
@@ -53,6 +53,8 @@ pub struct Options {
     pub format: Option<Format>,
     /// `--drain-token`: HTTP requests must carry this `Logplex-Drain-Token`.
     pub drain_token: Option<Vec<u8>>,
+    /// Bytes read from the inputs' files so far, for a progress line.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
             block_size: 1 << 20,
             format: None,
             drain_token: None,
+            progress: None,
         }
     }
 }
@@ -272,7 +275,7 @@ fn read_all(
             return;
         }
         seq.send(Item::InputStart);
-        let opened = match input::open(input) {
+        let opened = match input::open_counted(input, opts.progress.clone()) {
             Ok(o) => o,
             Err(e) => {
                 seq.send(Item::InputFailed {
