@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Fuzzes the `pipeline` target (framer → parser → writers) for a while.
+# Fuzzes a target for a while:
 #
-#   fuzz/run.sh [SECONDS]        default 60
+#   fuzz/run.sh [SECONDS [TARGET]]    default 60 seconds of `pipeline`
 #
-# The corpus lives in fuzz/corpus/pipeline (gitignored): the seeds from fuzz/seeds are copied
-# in, and what earlier runs found is kept. A crash is saved under fuzz/artifacts/pipeline/;
-# reproduce it with `RUSTC_BOOTSTRAP=1 cargo fuzz run -a pipeline ARTIFACT` and shrink it with
-# `RUSTC_BOOTSTRAP=1 cargo fuzz tmin -a pipeline ARTIFACT` (both from fuzz/).
+# Targets: `pipeline` (octet framer → parser → writers), `formats` (detection, syslog / cli
+# line splitters, HTTP request splitter and body decoding, their parsers).
+# The corpus lives in fuzz/corpus/TARGET (gitignored): the seeds from fuzz/seeds (pipeline) or
+# fuzz/seeds-formats are copied in, and what earlier runs found is kept. A crash is saved under
+# fuzz/artifacts/TARGET/;
+# reproduce it with `RUSTC_BOOTSTRAP=1 cargo fuzz run -a TARGET ARTIFACT` and shrink it with
+# `RUSTC_BOOTSTRAP=1 cargo fuzz tmin -a TARGET ARTIFACT` (both from fuzz/).
 set -euo pipefail
 
 secs="${1:-60}"
+target="${2:-pipeline}"
+case "$target" in
+  pipeline) seeds=seeds ;;
+  formats) seeds=seeds-formats ;;
+  *) echo "unknown target $target (pipeline, formats)" >&2; exit 2 ;;
+esac
 case "$secs" in
   '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
 esac
@@ -25,17 +34,17 @@ fi
 # toolchain is available here; RUSTC_BOOTSTRAP lets it accept them.
 export RUSTC_BOOTSTRAP=1
 
-corpus="$here/corpus/pipeline"
+corpus="$here/corpus/$target"
 mkdir -p "$corpus"
-cp -n seeds/* "$corpus"/
+cp -n "$seeds"/* "$corpus"/
 
 # -a: debug assertions (integer overflow checks) on. -jobs=1: one fuzzing process, whose
 # output libFuzzer writes to fuzz-0.log in the current directory; it is shown afterwards.
-logdir="$here/corpus/logs"
+logdir="$here/corpus/logs-$target"
 mkdir -p "$logdir"
 rm -f "$logdir/fuzz-0.log"
 status=0
-(cd "$logdir" && cargo fuzz run --fuzz-dir "$here" -a pipeline "$corpus" -- \
+(cd "$logdir" && cargo fuzz run --fuzz-dir "$here" -a "$target" "$corpus" -- \
   -max_total_time="$secs" -jobs=1 -print_final_stats=1) || status=$?
 if [ -f "$logdir/fuzz-0.log" ]; then
   cat "$logdir/fuzz-0.log"

@@ -85,7 +85,11 @@ const LOOK: usize = 256;
 fn classify(line: &[u8], complete: bool) -> Option<Option<Format>> {
     let cut = line.len() > LOOK;
     let complete = complete || cut;
-    let s = strip_ansi(&line[..line.len().min(LOOK)]);
+    let line = &line[..line.len().min(LOOK)];
+    if !complete && ends_inside_escape(line) {
+        return None;
+    }
+    let s = strip_ansi(line);
     let s: &[u8] = &s;
     // Out of bytes while the line could still match.
     let more = if complete { Some(None) } else { None };
@@ -126,6 +130,20 @@ fn prefix_match(s: &[u8], pattern: &[u8], complete: bool, f: Format) -> Option<O
         }
     }
     Some(Some(f))
+}
+
+/// Whether `b` ends inside an escape sequence (a read cut it): stripping it now would hide
+/// bytes that only the rest of the line shows.
+pub fn ends_inside_escape(b: &[u8]) -> bool {
+    let Some(k) = memchr::memrchr(0x1b, b) else {
+        return false;
+    };
+    match b.get(k + 1) {
+        None => true,
+        // Only parameter bytes so far: the final byte has not arrived.
+        Some(b'[') => b[k + 2..].iter().all(|c| (0x20..=0x3f).contains(c)),
+        Some(_) => false,
+    }
 }
 
 /// Removes ANSI escape sequences (`ESC [ … final`, and two-byte `ESC x`), as `heroku logs
@@ -215,5 +233,10 @@ mod tests {
         assert!(matches!(strip_ansi(b"plain"), Cow::Borrowed(_)));
         assert_eq!(&*strip_ansi(b"x\x1b"), b"x");
         assert_eq!(&*strip_ansi(b"\x1b=z"), b"z");
+        assert!(ends_inside_escape(b"a\x1b"));
+        assert!(ends_inside_escape(b"a\x1b[1;3"));
+        assert!(!ends_inside_escape(b"a\x1b[1;3m"));
+        assert!(!ends_inside_escape(b"a\x1b[1\x00"));
+        assert!(!ends_inside_escape(b"plain"));
     }
 }

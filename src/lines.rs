@@ -7,7 +7,7 @@
 //! units are rejected (`frame-too-large`) and skipped as they stream past, so memory stays
 //! bounded by `--max-frame` whatever the input.
 
-use crate::detect::strip_ansi;
+use crate::detect::{ends_inside_escape, strip_ansi};
 use crate::error::{quote, Code};
 use crate::framer::Event;
 use memchr::memchr;
@@ -259,6 +259,10 @@ pub fn cli_prefix(b: &[u8], eof: bool) -> Option<bool> {
     let line_end = memchr(b'\n', b);
     let complete = eof || line_end.is_some() || b.len() >= PREFIX_LOOK;
     let line = &b[..line_end.unwrap_or(b.len()).min(PREFIX_LOOK)];
+    if !complete && ends_inside_escape(line) {
+        // What the cut escape sequence hides could still decide either way.
+        return None;
+    }
     let s = strip_ansi(line);
     let s: &[u8] = &s;
     let more = if complete { Some(false) } else { None };
@@ -356,6 +360,10 @@ mod tests {
             assert_eq!(cli_prefix(b, false), Some(false), "{b:?}");
         }
         assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app[w", false), None);
+        // Found by fuzzing: a colour code cut by the end of a read hid the byte after `:`.
+        let line = b"2026-01-01T00:00:00Z app[web.1]:\x1b[0\x00 x\n";
+        assert_eq!(cli_prefix(line, false), Some(false));
+        assert_eq!(cli_prefix(&line[..line.len() - 4], false), None);
         assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app[w", true), Some(false));
     }
 

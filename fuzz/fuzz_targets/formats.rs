@@ -1,0 +1,149 @@
+//! Fuzzes the other input formats (issue 5) on arbitrary bytes: format detection, the syslog
+//! and `heroku logs` line splitters, the HTTP request splitter with body decoding, and the
+//! parsers behind them.
+//!
+//! Each splitter scans the input whole and in two pieces (split position from the first
+//! byte). Checked: nothing panics; every byte is in exactly one unit or rejected region, or
+//! is a blank-line separator between them; the split scan gives the same events as the whole
+//! one; units that parse serialise to NDJSON that serde_json reads back.
+#![no_main]
+
+use drainpipe::detect::{detect, strip_ansi};
+use drainpipe::framer::{merge_skips, Event, Framer};
+use drainpipe::http::HttpSplitter;
+use drainpipe::lines::{End, LineSplitter};
+use drainpipe::parser::{parse, parse_cli, Record};
+use drainpipe::writer::{Format, OutputSpec};
+use libfuzzer_sys::fuzz_target;
+use std::collections::HashSet;
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Syslog,
+    Cli,
+    Http,
+}
+
+fuzz_target!(|data: &[u8]| {
+    let _ = detect(data, true);
+    let _ = detect(data, false);
+    let split = data
+        .first()
+        .map_or(0, |&b| data.len() * usize::from(b) / 255);
+    for kind in [Kind::Syslog, Kind::Cli, Kind::Http] {
+        for max in [1u64 << 20, 48] {
+            let whole = scan(kind, max, data, data.len());
+            let pieces = scan(kind, max, data, split);
+            assert_eq!(pieces, whole, "{kind:?} max {max} split {split}");
+            check_accounting(data, &whole);
+            for e in &whole {
+                match e {
+                    Event::Line { start, end } => {
+                        let unit = &data[*start..*end];
+                        let parsed = match kind {
+                            Kind::Cli => {
+                                let clean = strip_ansi(unit);
+                                parse_cli(&clean).ok().map(|(r, _)| json_of(&r))
+                            }
+                            _ => parse(unit, None).ok().map(|(r, _)| json_of(&r)),
+                        };
+                        if let Some(json) = parsed {
+                            let v: serde_json::Value = serde_json::from_slice(&json)
+                                .unwrap_or_else(|e| {
+                                    panic!("{e}: {:?}", String::from_utf8_lossy(&json))
+                                });
+                            assert!(v.is_object());
+                        }
+                    }
+                    Event::Request(r) => {
+                        assert!(r.start < r.end && r.end <= data.len());
+                        if let Ok(body) = r.decode_body(data, 1 << 16) {
+                            let mut ev = Vec::new();
+                            let n = Framer::new(1 << 20).scan(&body, true, &mut ev);
+                            assert_eq!(n, body.len());
+                            for off in 0..body.len().min(64) {
+                                assert!(r.body_offset(off) < data.len());
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+});
+
+fn json_of(r: &Record<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    OutputSpec::new(Format::Ndjson).write(r, 1, &mut out);
+    out
+}
+
+/// Two reads: `data[..split]`, then what was left plus the rest, at end of input.
+fn scan(kind: Kind, max: u64, data: &[u8], split: usize) -> Vec<Event> {
+    let mut lines = match kind {
+        Kind::Syslog => Some(LineSplitter::syslog(max)),
+        Kind::Cli => Some(LineSplitter::cli(max)),
+        Kind::Http => None,
+    };
+    let mut http = HttpSplitter::new(max * 4, None, HashSet::new());
+    let mut go = |buf: &[u8], eof: bool, out: &mut Vec<Event>| match lines.as_mut() {
+        Some(l) => l.scan(buf, if eof { End::Eof } else { End::More }, out),
+        None => http.scan(buf, eof, out),
+    };
+    let mut events = Vec::new();
+    let n = if split < data.len() {
+        go(&data[..split], false, &mut events)
+    } else {
+        0
+    };
+    assert!(n <= split);
+    let mut rest = Vec::new();
+    let m = go(&data[n..], true, &mut rest);
+    assert_eq!(m, data.len() - n, "a scan at end of input consumes everything");
+    events.extend(rest.into_iter().map(|e| e.shifted(n)));
+    merge_skips(events)
+}
+
+fn separators_only(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1)) {
+            (b'\n', _) => i += 1,
+            (b'\r', Some(b'\n')) => i += 2,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Units and rejected regions tile the input in order, with only blank lines between.
+fn check_accounting(data: &[u8], events: &[Event]) {
+    let mut pos = 0;
+    let mut open_error = None;
+    for ev in events {
+        let (start, end) = match ev {
+            Event::Skip { start, end } => {
+                assert_eq!(open_error.take(), Some(*start), "Skip without its Error: {ev:?}");
+                assert!(*start == pos && start < end && *end <= data.len(), "{ev:?}");
+                pos = *end;
+                continue;
+            }
+            _ if open_error.is_some() => panic!("Error not followed by its Skip: {ev:?}"),
+            Event::Error { start, at, .. } => {
+                assert!(*start <= *at && *at < data.len().max(1), "{ev:?}");
+                open_error = Some(*start);
+                (*start, *start)
+            }
+            Event::Line { start, end } => (*start, *end),
+            Event::Request(r) => (r.start, r.end),
+            Event::Frame { .. } => panic!("no frames from these splitters"),
+        };
+        assert!(start >= pos, "overlap: {ev:?}");
+        assert!(separators_only(&data[pos..start]), "bytes {pos}..{start} lost");
+        assert!(start <= end && end <= data.len(), "{ev:?}");
+        pos = end;
+    }
+    assert!(open_error.is_none(), "trailing Error without Skip");
+    assert!(separators_only(&data[pos..]), "trailing bytes {pos}.. lost");
+}
