@@ -129,27 +129,56 @@ pub struct Diagnostic {
 
 /// Quotes bytes for a message: printable ASCII as is, everything else escaped, cut to `max`
 /// bytes of input so a 1 MiB garbage run does not become a 4 MiB error line.
+///
+/// Heroku puts the drain token (`d.` and a UUID) in HOSTNAME, and it is a secret: a quote
+/// never shows one (`d.[redacted]`), even cut short.
 pub fn quote(bytes: &[u8], max: usize) -> String {
     let cut = bytes.len() > max;
     let shown = if cut { &bytes[..max] } else { bytes };
     let mut s = String::with_capacity(shown.len() + 8);
     s.push('"');
-    for &b in shown {
-        match b {
+    let mut i = 0;
+    while i < shown.len() {
+        let token = token_len(shown, i);
+        if token > 0 {
+            s.push_str("d.[redacted]");
+            i += token;
+            continue;
+        }
+        match shown[i] {
             b'"' => s.push_str("\\\""),
             b'\\' => s.push_str("\\\\"),
             b'\n' => s.push_str("\\n"),
             b'\r' => s.push_str("\\r"),
             b'\t' => s.push_str("\\t"),
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02x}")),
+            b @ 0x20..=0x7e => s.push(b as char),
+            b => s.push_str(&format!("\\x{b:02x}")),
         }
+        i += 1;
     }
     s.push('"');
     if cut {
         s.push('…');
     }
     s
+}
+
+/// The length of a drain token (`d.` then at least 8 of a UUID's hex digits and dashes)
+/// starting at `i` and not inside a longer word; 0 if there is none.
+fn token_len(b: &[u8], i: usize) -> usize {
+    if !b[i..].starts_with(b"d.") || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
+        return 0;
+    }
+    let run = b[i + 2..]
+        .iter()
+        .take(36)
+        .take_while(|c| c.is_ascii_hexdigit() || **c == b'-')
+        .count();
+    if run >= 8 {
+        2 + run
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]
@@ -171,5 +200,9 @@ mod tests {
     fn quote_escapes_and_cuts() {
         assert_eq!(quote(b"a\"b\\\n\x01\xff", 100), r#""a\"b\\\n\x01\xff""#);
         assert_eq!(quote(b"abcdef", 3), "\"abc\"…");
+        let host = b"x d.7f3e2a10-1c4b-4d8e-9f60-5a2b3c4d5e6f\x01 y";
+        assert_eq!(quote(host, 100), r#""x d.[redacted]\x01 y""#);
+        assert_eq!(quote(host, 14), "\"x d.[redacted]\"…");
+        assert_eq!(quote(b"load.balancer d.1", 100), "\"load.balancer d.1\"");
     }
 }

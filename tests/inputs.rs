@@ -516,3 +516,26 @@ fn syslog_and_cli_block_boundaries_and_threads_do_not_matter() {
         assert!(piped.stdout == reference.stdout, "{file} piped");
     }
 }
+
+#[test]
+fn drain_tokens_in_quoted_bytes_are_masked() {
+    // Heroku puts the drain token in HOSTNAME. It stays in the record (it is the data Panther
+    // stores as host_name), but error messages that quote input bytes never show it.
+    let token = "d.7f3e2a10-1c4b-4d8e-9f60-5a2b3c4d5e6f";
+    let mut capture = format!("junk {token} junk\n");
+    capture.push_str(&frame(&format!(
+        "<190>1 2026-03-01T12:00:00Z {token}\u{1} app web.1 - bad host\n"
+    )));
+    capture.push_str(&frame(&format!(
+        "<190>1 2026-03-01T12:00:00Z {token} app web.1 - good\n"
+    )));
+    for report in ["text", "json", "github"] {
+        let o = run(&["validate", "--report", report], capture.as_bytes());
+        let out = stdout(&o);
+        assert_eq!(out.matches("d.[redacted]").count(), 2, "{out}");
+        assert!(!out.contains("7f3e2a10"), "{out}");
+    }
+    let c = run(&[], capture.as_bytes());
+    assert!(stdout(&c).contains(token), "host_name keeps the value");
+    assert!(!stderr(&c).contains("7f3e2a10"), "{}", stderr(&c));
+}
