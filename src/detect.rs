@@ -5,8 +5,8 @@
 //! has arrived: a live `heroku logs --tail` pipe is recognised from its first line, not after
 //! 64 KiB.
 
+use crate::ansi::{ends_inside_escape, strip_ansi};
 use memchr::memchr;
-use std::borrow::Cow;
 
 /// How far into an input detection looks.
 pub const WINDOW: usize = 64 * 1024;
@@ -132,56 +132,6 @@ fn prefix_match(s: &[u8], pattern: &[u8], complete: bool, f: Format) -> Option<O
     Some(Some(f))
 }
 
-/// Whether `b` ends inside an escape sequence (a read cut it): stripping it now would hide
-/// bytes that only the rest of the line shows.
-pub fn ends_inside_escape(b: &[u8]) -> bool {
-    let Some(k) = memchr::memrchr(0x1b, b) else {
-        return false;
-    };
-    match b.get(k + 1) {
-        None => true,
-        // Only parameter bytes so far: the final byte has not arrived.
-        Some(b'[') => b[k + 2..].iter().all(|c| (0x20..=0x3f).contains(c)),
-        Some(_) => false,
-    }
-}
-
-/// Removes ANSI escape sequences (`ESC [ … final`, and two-byte `ESC x`), as `heroku logs
-/// --force-colors` writes them. Borrows when there are none, which is the common case.
-pub fn strip_ansi(b: &[u8]) -> Cow<'_, [u8]> {
-    let Some(first) = memchr(0x1b, b) else {
-        return Cow::Borrowed(b);
-    };
-    let mut out = Vec::with_capacity(b.len());
-    out.extend_from_slice(&b[..first]);
-    let mut i = first;
-    while i < b.len() {
-        if b[i] != 0x1b {
-            let next = memchr(0x1b, &b[i..]).map_or(b.len(), |k| i + k);
-            out.extend_from_slice(&b[i..next]);
-            i = next;
-            continue;
-        }
-        match b.get(i + 1) {
-            Some(b'[') => {
-                // CSI: parameter and intermediate bytes, then one final byte 0x40..=0x7e.
-                let mut j = i + 2;
-                while j < b.len() && (0x20..=0x3f).contains(&b[j]) {
-                    j += 1;
-                }
-                i = if j < b.len() && (0x40..=0x7e).contains(&b[j]) {
-                    j + 1
-                } else {
-                    j
-                };
-            }
-            Some(_) => i += 2,
-            None => i += 1,
-        }
-    }
-    Cow::Owned(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,18 +175,5 @@ mod tests {
         // A full window without a recognisable line is decided.
         let big = vec![b'x'; WINDOW + 10];
         assert_eq!(detect(&big, false), Detection::Unknown);
-    }
-
-    #[test]
-    fn ansi_codes_are_removed() {
-        assert_eq!(&*strip_ansi(b"a\x1b[1;31mb\x1b[0mc"), b"abc");
-        assert!(matches!(strip_ansi(b"plain"), Cow::Borrowed(_)));
-        assert_eq!(&*strip_ansi(b"x\x1b"), b"x");
-        assert_eq!(&*strip_ansi(b"\x1b=z"), b"z");
-        assert!(ends_inside_escape(b"a\x1b"));
-        assert!(ends_inside_escape(b"a\x1b[1;3"));
-        assert!(!ends_inside_escape(b"a\x1b[1;3m"));
-        assert!(!ends_inside_escape(b"a\x1b[1\x00"));
-        assert!(!ends_inside_escape(b"plain"));
     }
 }

@@ -6,6 +6,7 @@
 //! parallel over bounded blocks and keeps the output in input order; [`output`] is convert's
 //! destination side. The binary in `main.rs` is only a command-line shell around this.
 
+pub mod ansi;
 pub mod detect;
 pub mod error;
 pub mod framer;

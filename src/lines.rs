@@ -7,7 +7,7 @@
 //! units are rejected (`frame-too-large`) and skipped as they stream past, so memory stays
 //! bounded by `--max-frame` whatever the input.
 
-use crate::detect::{ends_inside_escape, strip_ansi};
+use crate::ansi::{ends_inside_escape, strip_ansi};
 use crate::error::{quote, Code};
 use crate::framer::Event;
 use memchr::memchr;
@@ -263,23 +263,30 @@ pub fn cli_prefix(b: &[u8], eof: bool) -> Option<bool> {
         // What the cut escape sequence hides could still decide either way.
         return None;
     }
-    let s = strip_ansi(line);
-    let s: &[u8] = &s;
-    let more = if complete { Some(false) } else { None };
+    match prefix_len(&strip_ansi(line)) {
+        Ok(_) => Some(true),
+        Err(true) if !complete => None,
+        Err(_) => Some(false),
+    }
+}
+
+/// The length of the prefix `TIMESTAMP SP SOURCE[PROCESS]:` (and the space after it) that
+/// starts `s`, a line without ANSI codes. `Err(true)`: `s` ends while it could still match.
+pub fn prefix_len(s: &[u8]) -> Result<usize, bool> {
     for (i, c) in b"dddd-dd-ddT".iter().enumerate() {
-        let Some(&x) = s.get(i) else { return more };
+        let Some(&x) = s.get(i) else { return Err(true) };
         let ok = if *c == b'd' {
             x.is_ascii_digit()
         } else {
             x == *c
         };
         if !ok {
-            return Some(false);
+            return Err(false);
         }
     }
     // The rest of the timestamp, then one space.
     let Some(sp) = memchr(b' ', s) else {
-        return more;
+        return Err(true);
     };
     let rest = &s[sp + 1..];
     // SOURCE: no space, `[` or `:`; at least one byte.
@@ -288,25 +295,27 @@ pub fn cli_prefix(b: &[u8], eof: bool) -> Option<bool> {
         .take_while(|&&c| c != b' ' && c != b'[' && c != b':' && c != b'\r')
         .count();
     if n == 0 {
-        return if rest.is_empty() { more } else { Some(false) };
+        return Err(rest.is_empty());
     }
     let mut i = n;
     if rest.get(i) == Some(&b'[') {
         let Some(close) = rest[i..].iter().position(|&c| c == b']' || c == b' ') else {
-            return more;
+            return Err(true);
         };
         if rest[i + close] != b']' || close == 1 {
-            return Some(false);
+            return Err(false);
         }
         i += close + 1;
     }
+    let colon = sp + 1 + i;
     match rest.get(i) {
-        None => more,
+        None => Err(true),
         Some(b':') => match rest.get(i + 1) {
-            None | Some(b' ') | Some(b'\r') => Some(true),
-            Some(_) => Some(false),
+            None | Some(b'\r') | Some(b'\n') => Ok(colon + 1),
+            Some(b' ') => Ok(colon + 2),
+            Some(_) => Err(false),
         },
-        Some(_) => Some(false),
+        Some(_) => Err(false),
     }
 }
 

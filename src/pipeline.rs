@@ -11,6 +11,7 @@
 //! to write right now, which makes a live pipe stream (each record leaves as soon as its frame
 //! is complete) and costs nothing when input arrives faster than it is processed.
 
+use crate::ansi;
 use crate::detect::{self, Detection, Format};
 use crate::error::{Code, Diagnostic, Severity};
 use crate::framer::{Event, Framer};
@@ -691,9 +692,14 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
     r
 }
 
-/// `heroku logs` text as the parser wants it: colour codes removed, `\r\n` line ends as `\n`.
+/// `heroku logs` text as the parser wants it: the CLI's colour codes in the prefix removed
+/// (those in the message are the app's, and stay), `\r\n` line ends as `\n`.
 fn clean_cli(raw: &[u8]) -> Cow<'_, [u8]> {
-    let s = detect::strip_ansi(raw);
+    let first = &raw[..memchr::memchr(b'\n', raw).unwrap_or(raw.len())];
+    let s = match crate::lines::prefix_len(&ansi::strip_ansi(first)) {
+        Ok(visible) => ansi::strip_ansi_prefix(raw, visible),
+        Err(_) => Cow::Borrowed(raw),
+    };
     if memchr::memchr(b'\r', &s).is_none() {
         return s;
     }

@@ -539,3 +539,118 @@ fn drain_tokens_in_quoted_bytes_are_masked() {
     assert!(stdout(&c).contains(token), "host_name keeps the value");
     assert!(!stderr(&c).contains("7f3e2a10"), "{}", stderr(&c));
 }
+
+fn records(o: &std::process::Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn gen_drain_formats_carry_the_same_messages() {
+    // gen-drain writes the same messages from a seed in every format: octet frames, syslog
+    // lines and `heroku logs` text (colours, continuation lines). Read back, they must agree.
+    let common = [
+        "--frames",
+        "3000",
+        "--seed",
+        "9",
+        "--multiline-rate",
+        "0.05",
+    ];
+    let gen = |extra: &[&str]| {
+        let mut args = common.to_vec();
+        args.extend_from_slice(extra);
+        gen_drain(&args).map(|(bytes, _)| bytes)
+    };
+    let Some(octet) = gen(&["--format", "octet"]) else {
+        return;
+    };
+    let cli = gen(&["--format", "cli", "--ansi"]).unwrap();
+    let octet = records(&run(&[], &octet));
+    let cli_out = run(&[], &cli);
+    assert_eq!(code(&cli_out), 0, "{}", stderr(&cli_out));
+    let cli = records(&cli_out);
+    assert_eq!(octet.len(), 3000);
+    assert_eq!(cli.len(), octet.len());
+    for (o, c) in octet.iter().zip(&cli) {
+        for key in ["timestamp", "app_name", "process_id", "message"] {
+            assert_eq!(o[key], c[key], "{key}: {o} vs {c}");
+        }
+        for key in [
+            "message_len",
+            "priority",
+            "version",
+            "host_name",
+            "message_id",
+        ] {
+            assert!(c[key].is_null(), "{key} in {c}");
+        }
+    }
+    // Syslog lines: one line per text line, so compare single-line messages only.
+    let single = ["--frames", "3000", "--seed", "9", "--multiline-rate", "0"];
+    let octet = records(&run(&[], &gen_drain(&single).unwrap().0));
+    let mut args = single.to_vec();
+    args.extend_from_slice(&["--format", "lines"]);
+    let lines_out = run(&[], &gen_drain(&args).unwrap().0);
+    assert_eq!(code(&lines_out), 0, "{}", stderr(&lines_out));
+    let lines = records(&lines_out);
+    assert_eq!(lines.len(), octet.len());
+    for (o, l) in octet.iter().zip(&lines) {
+        let mut o = o.clone();
+        o["message_len"] = serde_json::Value::Null;
+        assert_eq!(&o, l);
+    }
+}
+
+#[test]
+fn gen_drain_corruptions_in_lines_and_cli_are_accounted_for() {
+    let args = ["--frames", "20000", "--seed", "3", "--bad-rate", "0.02"];
+    let with = |extra: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(extra);
+        gen_drain(&a)
+    };
+    let Some((lines, stats)) = with(&["--format", "lines"]) else {
+        return;
+    };
+    let planted = |k: &str| stats["corruptions"][k].as_u64().unwrap_or(0);
+    let v = run(&["validate", "--report", "json"], &lines);
+    let doc: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    let s = &doc["summary"];
+    let found = |k: &str| s["errors_by_code"][k].as_u64().unwrap_or(0);
+    assert_eq!(
+        s["frames"].as_u64(),
+        Some(s["valid"].as_u64().unwrap() + s["invalid"].as_u64().unwrap())
+    );
+    // One error per corrupted line for the kinds that touch one field of one line.
+    assert_eq!(found("version"), planted("version"), "{s}");
+    assert_eq!(found("app-name"), planted("app-name-long"), "{s}");
+    assert_eq!(found("hostname"), planted("hostname-ctl"), "{s}");
+    assert_eq!(found("missing-field"), planted("missing-fields"), "{s}");
+    assert_eq!(s["warnings_by_code"]["utf8"], planted("utf8"), "{s}");
+    // Garbage may span lines, each of which is reported.
+    assert!(
+        found("priority") >= planted("pri-missing") + planted("pri-range") + planted("garbage")
+    );
+
+    // heroku logs text: missing fields and a truncated last line read as continuation lines
+    // (SPEC), so those messages join the previous one; bad timestamps are errors.
+    let (cli, stats) = with(&["--format", "cli", "--ansi"]).unwrap();
+    let planted = |k: &str| stats["corruptions"][k].as_u64().unwrap_or(0);
+    let v = run(&["validate", "--report", "json"], &cli);
+    let doc: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    let s = &doc["summary"];
+    assert_eq!(
+        s["errors_by_code"]["timestamp"],
+        planted("timestamp"),
+        "{s}"
+    );
+    assert_eq!(s["errors"], planted("timestamp"), "{s}");
+    assert_eq!(
+        s["frames"].as_u64().unwrap(),
+        stats["messages"].as_u64().unwrap() - planted("missing-fields") - planted("truncated"),
+        "{s}"
+    );
+}

@@ -8,7 +8,8 @@
 //! one; units that parse serialise to NDJSON that serde_json reads back.
 #![no_main]
 
-use drainpipe::detect::{detect, strip_ansi};
+use drainpipe::ansi::strip_ansi;
+use drainpipe::detect::detect;
 use drainpipe::framer::{merge_skips, Event, Framer};
 use drainpipe::http::HttpSplitter;
 use drainpipe::lines::{End, LineSplitter};

@@ -1,0 +1,128 @@
+//! ANSI escape sequences, as `heroku logs --force-colors` writes them around its prefix.
+//!
+//! Only the CLI's own colour codes are removed from records: the ones in the
+//! `TIMESTAMP SOURCE[PROCESS]:` prefix. Codes inside a message were written by the app (Rails
+//! colours its SQL logs) and reach a drain the same way, so they stay, and a message reads the
+//! same whichever format it was captured in.
+
+use memchr::memchr;
+use std::borrow::Cow;
+
+/// The length of the escape sequence at `b[i]` (an ESC): `ESC [ params final` or a two-byte
+/// `ESC x`; a sequence cut short by the end of `b` runs to the end.
+fn escape_len(b: &[u8], i: usize) -> usize {
+    match b.get(i + 1) {
+        Some(b'[') => {
+            // CSI: parameter and intermediate bytes, then one final byte 0x40..=0x7e.
+            let mut j = i + 2;
+            while j < b.len() && (0x20..=0x3f).contains(&b[j]) {
+                j += 1;
+            }
+            if j < b.len() && (0x40..=0x7e).contains(&b[j]) {
+                j + 1 - i
+            } else {
+                j - i
+            }
+        }
+        Some(_) => 2,
+        None => 1,
+    }
+}
+
+/// Removes every escape sequence. Borrows when there are none, which is the common case.
+pub fn strip_ansi(b: &[u8]) -> Cow<'_, [u8]> {
+    let Some(first) = memchr(0x1b, b) else {
+        return Cow::Borrowed(b);
+    };
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&b[..first]);
+    let mut i = first;
+    while i < b.len() {
+        if b[i] == 0x1b {
+            i += escape_len(b, i);
+        } else {
+            let next = memchr(0x1b, &b[i..]).map_or(b.len(), |k| i + k);
+            out.extend_from_slice(&b[i..next]);
+            i = next;
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether `b` ends inside an escape sequence (a read cut it): stripping it now would hide
+/// bytes that only the rest of the line shows.
+pub fn ends_inside_escape(b: &[u8]) -> bool {
+    let Some(k) = memchr::memrchr(0x1b, b) else {
+        return false;
+    };
+    match b.get(k + 1) {
+        None => true,
+        // Only parameter bytes so far: the final byte has not arrived.
+        Some(b'[') => b[k + 2..].iter().all(|c| (0x20..=0x3f).contains(c)),
+        Some(_) => false,
+    }
+}
+
+/// `b` with the escape sequences among its first `visible` non-escape bytes removed, the
+/// rest (a message, which may start with the app's own codes) as it is. Borrows when that removes nothing.
+pub fn strip_ansi_prefix(b: &[u8], visible: usize) -> Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut seen = 0;
+    let mut i = 0;
+    while i < b.len() && seen < visible {
+        if b[i] == 0x1b {
+            out.get_or_insert_with(|| b[..i].to_vec());
+            i += escape_len(b, i);
+            continue;
+        }
+        if let Some(o) = out.as_mut() {
+            o.push(b[i]);
+        }
+        seen += 1;
+        i += 1;
+    }
+    match out {
+        None => Cow::Borrowed(b),
+        Some(mut o) => {
+            o.extend_from_slice(&b[i..]);
+            Cow::Owned(o)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_removed() {
+        assert_eq!(&*strip_ansi(b"a\x1b[1;31mb\x1b[0mc"), b"abc");
+        assert!(matches!(strip_ansi(b"plain"), Cow::Borrowed(_)));
+        assert_eq!(&*strip_ansi(b"x\x1b"), b"x");
+        assert_eq!(&*strip_ansi(b"\x1b=z"), b"z");
+    }
+
+    #[test]
+    fn cut_sequences_are_noticed() {
+        assert!(ends_inside_escape(b"a\x1b"));
+        assert!(ends_inside_escape(b"a\x1b[1;3"));
+        assert!(!ends_inside_escape(b"a\x1b[1;3m"));
+        assert!(!ends_inside_escape(b"a\x1b[1\x00"));
+        assert!(!ends_inside_escape(b"plain"));
+    }
+
+    #[test]
+    fn prefix_only() {
+        let line = b"\x1b[2mTS\x1b[0m \x1b[36mapp[web.1]:\x1b[0m \x1b[1mbold\x1b[0m";
+        // "TS app[web.1]: " is 15 visible bytes.
+        assert_eq!(
+            &*strip_ansi_prefix(line, 15),
+            b"TS app[web.1]: \x1b[1mbold\x1b[0m"
+        );
+        assert!(matches!(
+            strip_ansi_prefix(b"TS app: \x1b[1mx", 8),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(&*strip_ansi_prefix(b"ab\x1b[0m", 2), b"ab\x1b[0m");
+    }
+}
