@@ -263,7 +263,7 @@ pub fn cli_prefix(b: &[u8], eof: bool) -> Option<bool> {
         // What the cut escape sequence hides could still decide either way.
         return None;
     }
-    match prefix_len(&strip_ansi(line)) {
+    match prefix_len(&strip_ansi(line), complete) {
         Ok(_) => Some(true),
         Err(true) if !complete => None,
         Err(_) => Some(false),
@@ -271,8 +271,9 @@ pub fn cli_prefix(b: &[u8], eof: bool) -> Option<bool> {
 }
 
 /// The length of the prefix `TIMESTAMP SP SOURCE[PROCESS]:` (and the space after it) that
-/// starts `s`, a line without ANSI codes. `Err(true)`: `s` ends while it could still match.
-pub fn prefix_len(s: &[u8]) -> Result<usize, bool> {
+/// starts `s`, a line without ANSI codes and without its line end. `complete`: `s` is the
+/// whole line. `Err(true)`: `s` ends while it could still match.
+pub fn prefix_len(s: &[u8], complete: bool) -> Result<usize, bool> {
     for (i, c) in b"dddd-dd-ddT".iter().enumerate() {
         let Some(&x) = s.get(i) else { return Err(true) };
         let ok = if *c == b'd' {
@@ -311,7 +312,10 @@ pub fn prefix_len(s: &[u8]) -> Result<usize, bool> {
     match rest.get(i) {
         None => Err(true),
         Some(b':') => match rest.get(i + 1) {
-            None | Some(b'\r') | Some(b'\n') => Ok(colon + 1),
+            // A line that ends right after the colon has an empty message; a line cut there
+            // by the end of a read could go on with anything.
+            None if !complete => Err(true),
+            None | Some(b'\r') => Ok(colon + 1),
             Some(b' ') => Ok(colon + 2),
             Some(_) => Err(false),
         },
@@ -373,6 +377,11 @@ mod tests {
         let line = b"2026-01-01T00:00:00Z app[web.1]:\x1b[0\x00 x\n";
         assert_eq!(cli_prefix(line, false), Some(false));
         assert_eq!(cli_prefix(&line[..line.len() - 4], false), None);
+        // And a read that ends right after the colon.
+        let line = b"2026-01-01T00:00:00Z 6-03-01T12:00 x\n";
+        assert_eq!(cli_prefix(line, false), Some(false));
+        assert_eq!(cli_prefix(&line[..32], false), None);
+        assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app:", true), Some(true));
         assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app[w", true), Some(false));
     }
 

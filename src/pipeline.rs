@@ -696,7 +696,7 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
 /// (those in the message are the app's, and stay), `\r\n` line ends as `\n`.
 fn clean_cli(raw: &[u8]) -> Cow<'_, [u8]> {
     let first = &raw[..memchr::memchr(b'\n', raw).unwrap_or(raw.len())];
-    let s = match crate::lines::prefix_len(&ansi::strip_ansi(first)) {
+    let s = match crate::lines::prefix_len(&ansi::strip_ansi(first), true) {
         Ok(visible) => ansi::strip_ansi_prefix(raw, visible),
         Err(_) => Cow::Borrowed(raw),
     };
