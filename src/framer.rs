@@ -107,14 +107,56 @@ pub fn merge_skips(events: Vec<Event>) -> Vec<Event> {
     out
 }
 
+/// Where a splitter is between scans. Shared by all splitters: they differ in what a unit is,
+/// not in how a rejected region ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    /// Expecting a frame (or tolerated newlines) at the current position.
-    Frames,
-    /// Inside a rejected region, looking for the next line that starts a plausible frame.
+pub(crate) enum State {
+    /// Expecting a unit (or tolerated newlines) at the current position.
+    Units,
+    /// Inside a rejected region, looking for the next line that starts a unit.
     /// `at_line_start`: the first byte of the next buffer begins a line that has not been
     /// checked yet (a previous scan ran out of bytes while checking it).
     Skipping { at_line_start: bool },
+}
+
+/// The start of every splitter's scan step: finishes a rejected region (reporting its bytes
+/// as `Skip`) at the next line start that `starts_unit` accepts, then passes the `\n` /
+/// `\r\n` separators between units. `Ok(p)`: a unit starts at `p`. `Err(p)`: the scan is done
+/// with the buffer up to `p` (needs more bytes, or is at its end).
+pub(crate) fn next_unit(
+    state: &mut State,
+    buf: &[u8],
+    mut p: usize,
+    eof: bool,
+    out: &mut Vec<Event>,
+    starts_unit: &dyn Fn(&[u8], bool) -> Plausible,
+) -> Result<usize, usize> {
+    if let State::Skipping { at_line_start } = *state {
+        let (q, found, line_start) = find_resync(buf, p, at_line_start, eof, starts_unit);
+        if q > p {
+            out.push(Event::Skip { start: p, end: q });
+        }
+        p = q;
+        if !found {
+            *state = State::Skipping {
+                at_line_start: line_start,
+            };
+            return Err(p);
+        }
+        *state = State::Units;
+    }
+    while p < buf.len() {
+        match buf[p] {
+            b'\n' => p += 1,
+            b'\r' if p + 1 < buf.len() && buf[p + 1] == b'\n' => p += 2,
+            b'\r' if p + 1 == buf.len() && !eof => return Err(p),
+            _ => break,
+        }
+    }
+    if p == buf.len() {
+        return Err(p);
+    }
+    Ok(p)
 }
 
 /// Incremental octet framer. One per input.
@@ -132,14 +174,14 @@ enum Decision {
 }
 
 /// Outcome of a plausibility check of a line start; `None` means "need more bytes".
-type Plausible = Option<bool>;
+pub(crate) type Plausible = Option<bool>;
 
 impl Framer {
     pub fn new(max_frame: u64) -> Framer {
         Framer {
             max_frame,
             lenient: false,
-            state: State::Frames,
+            state: State::Units,
         }
     }
 
@@ -156,32 +198,10 @@ impl Framer {
     pub fn scan(&mut self, buf: &[u8], eof: bool, out: &mut Vec<Event>) -> usize {
         let mut p = 0;
         loop {
-            if let State::Skipping { at_line_start } = self.state {
-                let (q, resynced, line_start) = find_resync(buf, p, at_line_start, eof);
-                if q > p {
-                    out.push(Event::Skip { start: p, end: q });
-                }
-                p = q;
-                if !resynced {
-                    self.state = State::Skipping {
-                        at_line_start: line_start,
-                    };
-                    return p;
-                }
-                self.state = State::Frames;
-            }
-            // Tolerated separators between frames.
-            while p < buf.len() {
-                match buf[p] {
-                    b'\n' => p += 1,
-                    b'\r' if p + 1 < buf.len() && buf[p + 1] == b'\n' => p += 2,
-                    b'\r' if p + 1 == buf.len() && !eof => return p,
-                    _ => break,
-                }
-            }
-            if p == buf.len() {
-                return p;
-            }
+            p = match next_unit(&mut self.state, buf, p, eof, out, &plausible) {
+                Ok(p) => p,
+                Err(p) => return p,
+            };
             match self.decide(buf, p, eof) {
                 Decision::Frame(ev, next) => {
                     out.push(ev);
@@ -331,7 +351,7 @@ impl Framer {
 
     /// Lenient recovery: the frame runs to the next resynchronisation point (or end of input).
     fn lenient_frame(&self, buf: &[u8], p: usize, body: usize, len: u64, eof: bool) -> Decision {
-        let (q, resynced, _) = find_resync(buf, p, false, eof);
+        let (q, resynced, _) = find_resync(buf, p, false, eof, &plausible);
         // `q` is the recovery point, or how far the search got without one. Past `--max-frame`
         // the frame is an error like any other, and the same error however the input was read:
         // a scan that has the whole input must not accept what a scan of a prefix rejects.
@@ -451,11 +471,17 @@ pub(crate) fn plausible(b: &[u8], eof: bool) -> Plausible {
     }
 }
 
-/// Finds where a rejected region that began before `from` ends: the next line start that begins
-/// a plausible frame. Returns `(position, found, at_line_start)`: when not found, `position` is
-/// how far the region is known to extend (all of `buf` at end of input) and `at_line_start` says
-/// whether that position is an unchecked line start.
-fn find_resync(buf: &[u8], from: usize, at_line_start: bool, eof: bool) -> (usize, bool, bool) {
+/// Finds where a rejected region that began before `from` ends: the next line start that
+/// `starts_unit` accepts. Returns `(position, found, at_line_start)`: when not found,
+/// `position` is how far the region is known to extend (all of `buf` at end of input) and
+/// `at_line_start` says whether that position is an unchecked line start.
+fn find_resync(
+    buf: &[u8],
+    from: usize,
+    at_line_start: bool,
+    eof: bool,
+    starts_unit: &dyn Fn(&[u8], bool) -> Plausible,
+) -> (usize, bool, bool) {
     let mut candidate = if at_line_start { Some(from) } else { None };
     let mut pos = from;
     loop {
@@ -466,7 +492,7 @@ fn find_resync(buf: &[u8], from: usize, at_line_start: bool, eof: bool) -> (usiz
                 None => return (buf.len(), eof, false),
             },
         };
-        match plausible(&buf[c..], eof) {
+        match starts_unit(&buf[c..], eof) {
             Some(true) => return (c, true, false),
             Some(false) if c == buf.len() => return (c, true, false),
             Some(false) => pos = c,

@@ -10,7 +10,7 @@
 //! pipeline redacts it from rejected bytes.
 
 use crate::error::{quote, Code};
-use crate::framer::Event;
+use crate::framer::{next_unit, Event, State};
 use memchr::memchr;
 use std::collections::HashSet;
 use std::io::Read;
@@ -118,12 +118,6 @@ impl Request {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    Requests,
-    Skipping { at_line_start: bool },
-}
-
 /// Cuts saved HTTP requests out of a capture, incrementally.
 #[derive(Debug)]
 pub struct HttpSplitter {
@@ -149,38 +143,17 @@ impl HttpSplitter {
             max_request: usize::try_from(max_body).unwrap_or(usize::MAX),
             token,
             seen,
-            state: State::Requests,
+            state: State::Units,
         }
     }
 
     pub fn scan(&mut self, buf: &[u8], eof: bool, out: &mut Vec<Event>) -> usize {
         let mut p = 0;
         loop {
-            if let State::Skipping { at_line_start } = self.state {
-                let (q, found, line_start) = find_post(buf, p, at_line_start, eof);
-                if q > p {
-                    out.push(Event::Skip { start: p, end: q });
-                }
-                p = q;
-                if !found {
-                    self.state = State::Skipping {
-                        at_line_start: line_start,
-                    };
-                    return p;
-                }
-                self.state = State::Requests;
-            }
-            while p < buf.len() {
-                match buf[p] {
-                    b'\n' => p += 1,
-                    b'\r' if p + 1 < buf.len() && buf[p + 1] == b'\n' => p += 2,
-                    b'\r' if p + 1 == buf.len() && !eof => return p,
-                    _ => break,
-                }
-            }
-            if p == buf.len() {
-                return p;
-            }
+            p = match next_unit(&mut self.state, buf, p, eof, out, &starts_post) {
+                Ok(p) => p,
+                Err(p) => return p,
+            };
             match self.request(buf, p, eof) {
                 Step::NeedMore => return p,
                 Step::Request(r) => {
@@ -533,26 +506,14 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The next line start beginning `POST ` (see `framer::find_resync`).
-fn find_post(buf: &[u8], from: usize, at_line_start: bool, eof: bool) -> (usize, bool, bool) {
-    let mut candidate = if at_line_start { Some(from) } else { None };
-    let mut pos = from;
-    loop {
-        let c = match candidate.take() {
-            Some(c) => c,
-            None => match memchr(b'\n', &buf[pos..]) {
-                Some(i) => pos + i + 1,
-                None => return (buf.len(), eof, false),
-            },
-        };
-        let rest = &buf[c..];
-        if rest.starts_with(b"POST ") || (eof && c == buf.len()) {
-            return (c, true, false);
-        }
-        if rest.len() < 5 && b"POST ".starts_with(rest) && !eof {
-            return (c, false, true);
-        }
-        pos = c;
+/// Whether a line start begins a request (`None`: too few bytes to tell).
+fn starts_post(b: &[u8], eof: bool) -> Option<bool> {
+    if b.starts_with(b"POST ") {
+        Some(true)
+    } else if b.len() < 5 && b"POST ".starts_with(b) && !eof {
+        None
+    } else {
+        Some(false)
     }
 }
 

@@ -9,7 +9,7 @@
 
 use crate::ansi::{ends_inside_escape, strip_ansi};
 use crate::error::{quote, Code};
-use crate::framer::Event;
+use crate::framer::{next_unit, Event, State};
 use memchr::memchr;
 
 /// What the caller knows about the bytes after the buffer.
@@ -22,15 +22,6 @@ pub enum End {
     Idle,
     /// End of input.
     Eof,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    Units,
-    /// Inside a rejected region; `at_line_start` as in the framer.
-    Skipping {
-        at_line_start: bool,
-    },
 }
 
 #[derive(Clone, Debug)]
@@ -66,33 +57,14 @@ impl LineSplitter {
     pub fn scan(&mut self, buf: &[u8], end: End, out: &mut Vec<Event>) -> usize {
         let eof = end == End::Eof;
         let mut p = 0;
+        let cli = self.cli;
+        let starts_unit =
+            move |b: &[u8], eof: bool| if cli { cli_prefix(b, eof) } else { Some(true) };
         loop {
-            if let State::Skipping { at_line_start } = self.state {
-                let (q, found, line_start) = self.find_unit_start(buf, p, at_line_start, eof);
-                if q > p {
-                    out.push(Event::Skip { start: p, end: q });
-                }
-                p = q;
-                if !found {
-                    self.state = State::Skipping {
-                        at_line_start: line_start,
-                    };
-                    return p;
-                }
-                self.state = State::Units;
-            }
-            // Blank lines between units.
-            while p < buf.len() {
-                match buf[p] {
-                    b'\n' => p += 1,
-                    b'\r' if p + 1 < buf.len() && buf[p + 1] == b'\n' => p += 2,
-                    b'\r' if p + 1 == buf.len() && !eof => return p,
-                    _ => break,
-                }
-            }
-            if p == buf.len() {
-                return p;
-            }
+            p = match next_unit(&mut self.state, buf, p, eof, out, &starts_unit) {
+                Ok(p) => p,
+                Err(p) => return p,
+            };
             let unit = if self.cli {
                 self.cli_unit(buf, p, end)
             } else {
@@ -188,37 +160,6 @@ impl LineSplitter {
             }
         };
         Unit::Line(trim_blank_lines(buf, p, unit_end))
-    }
-
-    /// Where a rejected region ends: the next line start that begins a unit (any line for
-    /// syslog, a prefix line for cli). Returns `(position, found, at_line_start)`.
-    fn find_unit_start(
-        &self,
-        buf: &[u8],
-        from: usize,
-        at_line_start: bool,
-        eof: bool,
-    ) -> (usize, bool, bool) {
-        let mut candidate = if at_line_start { Some(from) } else { None };
-        let mut pos = from;
-        loop {
-            let c = match candidate.take() {
-                Some(c) => c,
-                None => match memchr(b'\n', &buf[pos..]) {
-                    Some(i) => pos + i + 1,
-                    None => return (buf.len(), eof, false),
-                },
-            };
-            if !self.cli {
-                return (c, true, false);
-            }
-            match cli_prefix(&buf[c..], eof) {
-                Some(true) => return (c, true, false),
-                Some(false) if c == buf.len() => return (c, true, false),
-                Some(false) => pos = c,
-                None => return (c, false, true),
-            }
-        }
     }
 }
 
