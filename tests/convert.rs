@@ -245,14 +245,7 @@ fn full_disk_is_a_clear_error() {
 /// A live pipe: each record must come out while stdin stays open, not at end of input.
 #[test]
 fn live_pipe_streams_each_record_as_its_frame_completes() {
-    let mut child = bin()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut stdin, mut lines) = live(&[]);
     for i in 0..3 {
         let f = good(&format!("live {i}"));
         // Send the frame in two writes, the second after a pause, as a slow sender would.

@@ -8,9 +8,8 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn inputs(name: &str) -> String {
@@ -463,14 +462,7 @@ fn lenient_length_recovers_anonymised_frames() {
 
 #[test]
 fn live_heroku_logs_pipe_streams_each_message() {
-    let mut child = bin()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut child, mut stdin, mut lines) = live(&[]);
     for i in 0..3 {
         // A `heroku logs --tail` message ends only when the next one starts, or when the pipe
         // goes quiet: it must come out without waiting for the next.

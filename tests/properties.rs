@@ -7,7 +7,7 @@
 //! delimitation and resynchronisation rules for the framer's accounting.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use drainpipe::framer::{Event, Framer};
+use drainpipe::framer::{merge_skips, Event, Framer};
 use drainpipe::parser::{parse, Record};
 use drainpipe::writer::{push_csv_cell, push_json_str, Format, OutputSpec};
 use proptest::collection::vec;
@@ -31,24 +31,6 @@ fn scan_all(framer: &mut Framer, input: &[u8]) -> Vec<Event> {
 /// Moves an event's offsets by `base`.
 fn rebase(e: Event, base: usize) -> Event {
     e.shifted(base)
-}
-
-/// Joins adjacent Skip pieces (a rejected region crossing buffer boundaries is reported in
-/// pieces) so piecewise and one-shot scans compare equal.
-fn merge_skips(events: Vec<Event>) -> Vec<Event> {
-    let mut out: Vec<Event> = Vec::new();
-    for e in events {
-        if let (Some(Event::Skip { end: last_end, .. }), Event::Skip { start, end }) =
-            (out.last_mut(), &e)
-        {
-            if *last_end == *start {
-                *last_end = *end;
-                continue;
-            }
-        }
-        out.push(e);
-    }
-    out
 }
 
 /// Scans `input` the way `pipeline::read_one` does: each read appends a piece to the bytes the

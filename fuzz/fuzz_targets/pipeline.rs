@@ -11,7 +11,7 @@
 //!   record's values, and to a CSV row that the csv crate reads back with the same cells.
 #![no_main]
 
-use drainpipe::framer::{Event, Framer};
+use drainpipe::framer::{merge_skips, Event, Framer};
 use drainpipe::parser::{parse, Record};
 use drainpipe::writer::{Format, OutputSpec};
 use libfuzzer_sys::fuzz_target;
@@ -68,23 +68,6 @@ fn scan_split(framer: &mut Framer, data: &[u8], split: usize) -> Vec<Event> {
 
 fn rebase(e: Event, base: usize) -> Event {
     e.shifted(base)
-}
-
-/// Joins adjacent Skip pieces of one rejected region.
-fn merge_skips(events: Vec<Event>) -> Vec<Event> {
-    let mut out: Vec<Event> = Vec::new();
-    for e in events {
-        if let (Some(Event::Skip { end: last_end, .. }), Event::Skip { start, end }) =
-            (out.last_mut(), &e)
-        {
-            if *last_end == *start {
-                *last_end = *end;
-                continue;
-            }
-        }
-        out.push(e);
-    }
-    out
 }
 
 /// Only `\n` and `\r\n`.
