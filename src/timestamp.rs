@@ -25,7 +25,7 @@ impl std::fmt::Debug for Timestamp {
 impl Timestamp {
     pub fn as_str(&self) -> &str {
         // Only ASCII digits and separators are ever written into `text`.
-        std::str::from_utf8(&self.text[..self.len as usize]).expect("ASCII")
+        crate::parser::ascii_str(&self.text[..self.len as usize])
     }
 
     /// Panther's `p_event_time` form: `YYYY-MM-DD HH:MM:SS.fffffffff` (nine fraction digits).
