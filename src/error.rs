@@ -127,6 +127,15 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// An I/O error as users should read it: the OS message without Rust's "(os error N)".
+pub fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 /// Quotes bytes for a message: printable ASCII as is, everything else escaped, cut to `max`
 /// bytes of input so a 1 MiB garbage run does not become a 4 MiB error line.
 ///

@@ -245,12 +245,22 @@ impl Framer {
             .take_while(|c| c.is_ascii_digit())
             .count();
         if digits > MAX_LEN_DIGITS {
+            // Quote up to LEN_QUOTE digits, marked as cut when there are more; wait until the
+            // run is known that far, so the message does not depend on where a read ended.
+            let shown = b
+                .iter()
+                .take(LEN_QUOTE + 1)
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if shown == b.len() && !eof {
+                return Decision::NeedMore;
+            }
             return Decision::Error(
                 Code::FrameTooLarge,
                 p,
                 format!(
                     "frame length {} has more than {MAX_LEN_DIGITS} digits",
-                    quote(&b[..digits], 24)
+                    quote(&b[..shown], LEN_QUOTE)
                 ),
             );
         }
@@ -381,6 +391,9 @@ impl Framer {
         )
     }
 }
+
+/// How many digits of an over-long LEN messages quote.
+const LEN_QUOTE: usize = 32;
 
 /// How much of the offending line error messages quote.
 const GARBAGE_QUOTE: usize = 40;

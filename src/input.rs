@@ -12,6 +12,13 @@ use std::sync::Arc;
 pub enum Input {
     Stdin,
     Path(PathBuf),
+    /// A path met while walking a directory that could not be looked at (a dangling link, a
+    /// directory that cannot be listed). It stays in the list so the failure is reported, in
+    /// order and with its code, like any other input's.
+    Failed {
+        name: String,
+        message: String,
+    },
 }
 
 impl Input {
@@ -20,6 +27,7 @@ impl Input {
         match self {
             Input::Stdin => "<stdin>".to_string(),
             Input::Path(p) => p.display().to_string(),
+            Input::Failed { name, .. } => name.clone(),
         }
     }
 }
@@ -33,16 +41,16 @@ pub struct Opened {
 }
 
 /// Expands the command line's operands: `-` is stdin, a directory is every regular file under
-/// it sorted by path. A directory that cannot be listed is returned as an error next to the
-/// inputs that could be, so the others still run.
-pub fn expand(operands: &[String]) -> Vec<Result<Input, (String, io::Error)>> {
+/// it sorted by path. What cannot be looked at becomes an [`Input::Failed`] next to the inputs
+/// that could be, so the others still run.
+pub fn expand(operands: &[String]) -> Vec<Input> {
     if operands.is_empty() {
-        return vec![Ok(Input::Stdin)];
+        return vec![Input::Stdin];
     }
     let mut out = Vec::new();
     for op in operands {
         if op == "-" {
-            out.push(Ok(Input::Stdin));
+            out.push(Input::Stdin);
             continue;
         }
         let path = PathBuf::from(op);
@@ -52,10 +60,13 @@ pub fn expand(operands: &[String]) -> Vec<Result<Input, (String, io::Error)>> {
             let mut seen = Vec::new();
             walk(&path, &mut files, &mut errors, &mut seen);
             files.sort();
-            out.extend(files.into_iter().map(|p| Ok(Input::Path(p))));
-            out.extend(errors.into_iter().map(Err));
+            out.extend(files.into_iter().map(Input::Path));
+            out.extend(errors.into_iter().map(|(name, e)| Input::Failed {
+                name,
+                message: crate::error::io_message(&e),
+            }));
         } else {
-            out.push(Ok(Input::Path(path)));
+            out.push(Input::Path(path));
         }
     }
     out
@@ -132,6 +143,7 @@ pub fn open(input: &Input) -> io::Result<Opened> {
 pub fn open_counted(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Result<Opened> {
     let (file, streaming): (Box<dyn Read + Send>, bool) = match input {
         Input::Stdin => stdin_reader()?,
+        Input::Failed { message, .. } => return Err(io::Error::other(message.clone())),
         Input::Path(p) => {
             let f = File::open(p)?;
             let meta = f.metadata()?;
@@ -200,6 +212,7 @@ pub fn known_size(inputs: &[Input]) -> Option<u64> {
             m.is_file().then(|| sum + m.len())
         }
         Input::Stdin => None,
+        Input::Failed { .. } => Some(sum),
     })
 }
 
@@ -261,10 +274,7 @@ mod tests {
         std::fs::write(d.join("a.drain"), "").unwrap();
         std::fs::write(d.join("b/1.drain"), "").unwrap();
         std::os::unix::fs::symlink(d, d.join("b/loop")).unwrap();
-        let got: Vec<_> = expand(&[d.display().to_string()])
-            .into_iter()
-            .map(|r| r.unwrap())
-            .collect();
+        let got = expand(&[d.display().to_string()]);
         assert_eq!(
             got,
             vec![

@@ -205,21 +205,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Expands operands into inputs, reporting those that cannot even be listed.
-fn inputs(common: &CommonArgs) -> (Vec<Input>, u64) {
-    let mut list = Vec::new();
-    let mut failed = 0;
-    for r in input::expand(&common.files) {
-        match r {
-            Ok(i) => list.push(i),
-            Err((name, e)) => {
-                eprintln!("drainpipe: {name}: error: {}", pipeline::io_message(&e));
-                failed += 1;
-            }
-        }
-    }
-    (list, failed)
-}
-
 fn options(common: &CommonArgs, mode: Mode) -> Options {
     let mut o = Options::new(mode);
     if let Some(t) = common.threads {
@@ -253,8 +238,8 @@ fn progress(common: &CommonArgs, list: &[Input], opts: &mut Options) -> Option<P
 }
 
 /// SPEC exit codes: 2 for I/O trouble, 1 for bad data, 0 otherwise.
-fn exit_code(s: &Summary, unlisted_inputs: u64) -> ExitCode {
-    if s.io_errors > 0 || unlisted_inputs > 0 {
+fn exit_code(s: &Summary) -> ExitCode {
+    if s.io_errors > 0 {
         ExitCode::from(2)
     } else if s.rejected > 0 || s.inputs_failed > 0 || s.errors() > 0 {
         ExitCode::from(1)
@@ -264,7 +249,7 @@ fn exit_code(s: &Summary, unlisted_inputs: u64) -> ExitCode {
 }
 
 fn convert(a: ConvertArgs) -> Result<ExitCode> {
-    let (list, unlisted) = inputs(&a.common);
+    let list = input::expand(&a.common.files);
     let mut spec = OutputSpec::new(match a.to {
         To::Ndjson => Format::Ndjson,
         To::Csv => Format::Csv,
@@ -331,11 +316,11 @@ fn convert(a: ConvertArgs) -> Result<ExitCode> {
     if let Some(line) = summary_line(&summary, first_error.as_ref()) {
         eprintln!("{line}");
     }
-    Ok(exit_code(&summary, unlisted))
+    Ok(exit_code(&summary))
 }
 
 fn validate(a: ValidateArgs) -> Result<ExitCode> {
-    let (list, unlisted) = inputs(&a.common);
+    let list = input::expand(&a.common.files);
     let mut opts = options(&a.common, Mode::Validate);
     let format = match a.report {
         Report::Text => ReportFormat::Text,
@@ -359,5 +344,5 @@ fn validate(a: ValidateArgs) -> Result<ExitCode> {
     let summary = summary?;
     let names: Vec<String> = list.iter().map(Input::name).collect();
     sink.finish(&summary, &names)?;
-    Ok(exit_code(&summary, unlisted))
+    Ok(exit_code(&summary))
 }

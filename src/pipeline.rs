@@ -309,14 +309,7 @@ fn read_all(
     }
 }
 
-/// An I/O error as users should read it: the OS message without Rust's "(os error N)".
-pub fn io_message(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+pub use crate::error::io_message;
 
 enum InputEnd {
     /// Read to the end: the bytes read.
