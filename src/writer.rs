@@ -511,6 +511,41 @@ mod tests {
     }
 
     #[test]
+    fn json_escaping_of_random_mixes_matches_plain_escaping() {
+        // Stops at every position of the 16-byte blocks, three-byte escapes crossing block
+        // ends, and 0xE2 lead bytes that need no escape (€, ✓).
+        let alphabet = [
+            "a",
+            "\"",
+            "\\",
+            "\n",
+            "\u{1}",
+            "\u{1f}",
+            "\u{2028}",
+            "\u{2029}",
+            "€",
+            "✓",
+            "é",
+            " ",
+            "xyzxyzxyz",
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..5000 {
+            let mut s = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for _ in 0..(x % 60) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push_str(alphabet[(x % alphabet.len() as u64) as usize]);
+            }
+            assert_eq!(json(&s), escape_json_plain(&s), "{s:?}");
+        }
+    }
+
+    #[test]
     fn json_fast_path_matches_plain_escaping() {
         let cases = [
             "",
