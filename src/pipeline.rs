@@ -572,9 +572,13 @@ impl<'a> LineCursor<'a> {
         if to < self.pos {
             *self = LineCursor::new(self.buf);
         }
-        for i in memchr::memchr_iter(b'\n', &self.buf[self.pos..to]) {
-            self.newlines += 1;
-            self.last_newline = Some(self.pos + i);
+        // Every batch is walked to its end for the line count: count in bulk (memchr's
+        // counting path) rather than stopping at each newline.
+        let hay = &self.buf[self.pos..to];
+        let n = memchr::memchr_iter(b'\n', hay).count();
+        if n > 0 {
+            self.newlines += n as u64;
+            self.last_newline = memchr::memrchr(b'\n', hay).map(|i| self.pos + i);
         }
         self.pos = to;
     }
