@@ -329,3 +329,42 @@ fn gen_drain_capture_is_identical_at_any_thread_count() {
         assert_eq!(o.stderr, reference.stderr);
     }
 }
+
+#[test]
+fn many_inputs_do_not_exhaust_the_buffer_pool() {
+    // Each input used to keep one pooled buffer when it ended; after a few inputs the reader
+    // waited for a buffer forever. A directory of many files, some not captures, some empty.
+    let dir = tempfile::tempdir().unwrap();
+    let mut expected = 0;
+    for i in 0..40 {
+        let path = dir.path().join(format!("{i:02}.drain"));
+        match i % 4 {
+            0 => std::fs::write(&path, "hello, not a capture\n").unwrap(),
+            1 => std::fs::write(&path, "").unwrap(),
+            _ => {
+                std::fs::write(&path, good(&format!("file {i}"))).unwrap();
+                expected += 1;
+            }
+        }
+    }
+    for threads in ["1", "2", "3"] {
+        let mut child = bin()
+            .args(["--threads", threads])
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("--threads {threads}: still running after 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(code(&o), 1, "format errors for the junk and empty files");
+        assert_eq!(stdout(&o).lines().count(), expected, "--threads {threads}");
+    }
+}
