@@ -1,16 +1,16 @@
 //! ANSI escape sequences, as `heroku logs --force-colors` writes them around its prefix.
 //!
 //! Only the CLI's own colour codes are removed from records: the ones in the
-//! `TIMESTAMP SOURCE[PROCESS]:` prefix. Codes inside a message were written by the app (Rails
-//! colours its SQL logs) and reach a drain the same way, so they stay, and a message reads the
-//! same whichever format it was captured in.
+//! `TIMESTAMP SOURCE[PROCESS]:` prefix (see `pipeline::clean_cli`). Codes inside a message were
+//! written by the app (Rails colours its SQL logs) and reach a drain the same way, so they
+//! stay, and a message reads the same whichever format it was captured in.
 
 use memchr::memchr;
 use std::borrow::Cow;
 
 /// The length of the escape sequence at `b[i]` (an ESC): `ESC [ params final` or a two-byte
 /// `ESC x`; a sequence cut short by the end of `b` runs to the end.
-fn escape_len(b: &[u8], i: usize) -> usize {
+pub fn escape_len(b: &[u8], i: usize) -> usize {
     match b.get(i + 1) {
         Some(b'[') => {
             // CSI: parameter and intermediate bytes, then one final byte 0x40..=0x7e.
@@ -63,33 +63,6 @@ pub fn ends_inside_escape(b: &[u8]) -> bool {
     }
 }
 
-/// `b` with the escape sequences among its first `visible` non-escape bytes removed, the
-/// rest (a message, which may start with the app's own codes) as it is. Borrows when that removes nothing.
-pub fn strip_ansi_prefix(b: &[u8], visible: usize) -> Cow<'_, [u8]> {
-    let mut out: Option<Vec<u8>> = None;
-    let mut seen = 0;
-    let mut i = 0;
-    while i < b.len() && seen < visible {
-        if b[i] == 0x1b {
-            out.get_or_insert_with(|| b[..i].to_vec());
-            i += escape_len(b, i);
-            continue;
-        }
-        if let Some(o) = out.as_mut() {
-            o.push(b[i]);
-        }
-        seen += 1;
-        i += 1;
-    }
-    match out {
-        None => Cow::Borrowed(b),
-        Some(mut o) => {
-            o.extend_from_slice(&b[i..]);
-            Cow::Owned(o)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,20 +82,5 @@ mod tests {
         assert!(!ends_inside_escape(b"a\x1b[1;3m"));
         assert!(!ends_inside_escape(b"a\x1b[1\x00"));
         assert!(!ends_inside_escape(b"plain"));
-    }
-
-    #[test]
-    fn prefix_only() {
-        let line = b"\x1b[2mTS\x1b[0m \x1b[36mapp[web.1]:\x1b[0m \x1b[1mbold\x1b[0m";
-        // "TS app[web.1]: " is 15 visible bytes.
-        assert_eq!(
-            &*strip_ansi_prefix(line, 15),
-            b"TS app[web.1]: \x1b[1mbold\x1b[0m"
-        );
-        assert!(matches!(
-            strip_ansi_prefix(b"TS app: \x1b[1mx", 8),
-            Cow::Borrowed(_)
-        ));
-        assert_eq!(&*strip_ansi_prefix(b"ab\x1b[0m", 2), b"ab\x1b[0m");
     }
 }

@@ -316,7 +316,8 @@ impl Framer {
             }
         };
         let body = p + digits + 1;
-        let end = body + len as usize;
+        // Cannot overflow while len <= max_frame, but a library caller may pass any max_frame.
+        let end = body.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
         if end > buf.len() {
             if !eof {
                 return Decision::NeedMore;
@@ -497,22 +498,37 @@ fn find_resync(
 ) -> (usize, bool, bool) {
     let mut candidate = if at_line_start { Some(from) } else { None };
     let mut pos = from;
+    // The last line start passed. A line that has not ended yet is held back from there (up
+    // to HOLD_LINE bytes), so the pieces of a rejected region end at line starts: a header
+    // line is never cut in two, and `--rejects` redacts drain tokens line by line.
+    let mut last_line = None;
     loop {
         let c = match candidate.take() {
             Some(c) => c,
             None => match memchr(b'\n', &buf[pos..]) {
                 Some(i) => pos + i + 1,
-                None => return (buf.len(), eof, false),
+                None => {
+                    return match last_line {
+                        Some(l) if !eof && buf.len() - l <= HOLD_LINE => (l, false, true),
+                        _ => (buf.len(), eof, false),
+                    }
+                }
             },
         };
         match starts_unit(&buf[c..], eof) {
             Some(true) => return (c, true, false),
             Some(false) if c == buf.len() => return (c, true, false),
-            Some(false) => pos = c,
+            Some(false) => {
+                pos = c;
+                last_line = Some(c);
+            }
             None => return (c, false, true),
         }
     }
 }
+
+/// The longest unfinished line a rejected region holds back (see `find_resync`).
+const HOLD_LINE: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {

@@ -153,7 +153,18 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .and_then(|n| n.checked_mul(mult))
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("{s:?} is not a size in bytes (e.g. 65536, 64K, 1M)"))
+        .and_then(|n| {
+            // Frames and blocks live in memory: beyond this a size is a mistake, and a
+            // pointer-sized offset must never overflow.
+            if n > MAX_SIZE {
+                Err(format!("{s:?} is more than the 1G drainpipe allows"))
+            } else {
+                Ok(n)
+            }
+        })
 }
+
+const MAX_SIZE: u64 = 1 << 30;
 
 /// A `--fields` value (a newtype so clap takes the whole list as one value).
 #[derive(Clone)]

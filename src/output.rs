@@ -10,14 +10,26 @@ use std::path::{Path, PathBuf};
 /// A file that appears under its name only when complete: written to a temporary file in the
 /// same directory and renamed over the destination by [`AtomicFile::commit`]. Dropped without
 /// a commit, the temporary file is removed, so a failed run leaves no half-written output.
+///
+/// A destination that exists and is not a regular file (`/dev/null`, a FIFO, `/dev/stdout`)
+/// is written directly: renaming over it would replace a device or a pipe with a file.
 pub struct AtomicFile {
     dest: PathBuf,
-    tmp: PathBuf,
+    /// `None` when writing directly.
+    tmp: Option<PathBuf>,
     file: Option<BufWriter<File>>,
 }
 
 impl AtomicFile {
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
+        if std::fs::metadata(dest).is_ok_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new().write(true).open(dest)?;
+            return Ok(AtomicFile {
+                dest: dest.to_path_buf(),
+                tmp: None,
+                file: Some(BufWriter::with_capacity(1 << 20, file)),
+            });
+        }
         let dir = match dest.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -30,7 +42,7 @@ impl AtomicFile {
         let file = File::create(&tmp)?;
         Ok(AtomicFile {
             dest: dest.to_path_buf(),
-            tmp,
+            tmp: Some(tmp),
             file: Some(BufWriter::with_capacity(1 << 20, file)),
         })
     }
@@ -38,8 +50,13 @@ impl AtomicFile {
     pub fn commit(mut self) -> io::Result<()> {
         let file = self.file.take().expect("not yet committed");
         let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&self.tmp, &self.dest)
+        match &self.tmp {
+            Some(tmp) => {
+                file.sync_all()?;
+                std::fs::rename(tmp, &self.dest)
+            }
+            None => Ok(()),
+        }
     }
 }
 
@@ -57,8 +74,8 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+        if let (Some(_), Some(tmp)) = (self.file.take(), &self.tmp) {
+            let _ = std::fs::remove_file(tmp);
         }
     }
 }
@@ -126,7 +143,9 @@ impl Sink for ConvertSink {
         if d.line == 0 {
             writeln!(self.stderr, "drainpipe: {}", text_line(d, input_name))?;
         }
-        if d.severity == Severity::Error && self.first_error.is_none() {
+        // The first bad frame, for `--on-error fail` and the summary's "first:". Whole-input
+        // problems (line 0) are printed above as they happen.
+        if d.severity == Severity::Error && d.line > 0 && self.first_error.is_none() {
             self.first_error = Some((input_name.to_string(), d.clone()));
         }
         Ok(())

@@ -170,7 +170,6 @@ struct LocalDiag {
 
 struct BatchResult {
     input: usize,
-    format: Format,
     bufs: Buffers,
     len: usize,
     rejects: Vec<Rejected>,
@@ -300,10 +299,10 @@ fn read_all(
             stop,
             seen: std::mem::take(&mut seen),
             spare: spare.take(),
+            current: None,
         };
         let end = reader.read_one(opened);
-        seen = reader.seen;
-        spare = reader.spare;
+        (seen, spare) = reader.finish();
         match end {
             InputEnd::Done(bytes) => seq.send(Item::InputEnd { bytes }),
             InputEnd::Failed(code, message) => seq.send(Item::InputFailed {
@@ -335,6 +334,8 @@ struct Reader<'a, 's> {
     seen: HashSet<Vec<u8>>,
     /// Buffers carried from one input to the next.
     spare: Option<Buffers>,
+    /// The splitter of the input being read, once its format is known.
+    current: Option<Splitter>,
 }
 
 impl Reader<'_, '_> {
@@ -345,7 +346,7 @@ impl Reader<'_, '_> {
         let streaming = opened.streaming;
         let mut reader = opened.reader;
         let mut pump: Option<Pump> = None;
-        let mut splitter = opts.format.map(|f| self.splitter(f));
+        self.current = opts.format.map(|f| self.splitter(f));
         let mut format = opts.format;
         // The buffers left from the previous input, or fresh ones from the pool. Every way out
         // of this function puts the current ones back in `spare`: a buffer dropped here would
@@ -401,7 +402,7 @@ impl Reader<'_, '_> {
             let mut events = std::mem::take(&mut bufs.events);
             events.clear();
             let mut start = 0;
-            if splitter.is_none() {
+            if self.current.is_none() {
                 match detect::detect(&buf[..len], eof) {
                     Detection::NeedMore => {
                         bufs.events = events;
@@ -438,7 +439,7 @@ impl Reader<'_, '_> {
                         }
                         start = at;
                         format = Some(f);
-                        splitter = Some(self.splitter(f));
+                        self.current = Some(self.splitter(f));
                     }
                 }
             }
@@ -447,7 +448,7 @@ impl Reader<'_, '_> {
                 let r = std::mem::replace(&mut reader, Box::new(io::empty()));
                 pump = Some(Pump::new(r));
             }
-            let sp = splitter.as_mut().expect("format known");
+            let sp = self.current.as_mut().expect("format known");
             let end = if eof {
                 End::Eof
             } else if idle {
@@ -503,22 +504,34 @@ impl Reader<'_, '_> {
                 if total == 0 {
                     return InputEnd::Failed(Code::Format, unknown_format(0));
                 }
-                if let Some(sp) = splitter.take() {
-                    self.seen = sp.into_seen();
-                }
                 return InputEnd::Done(total);
             }
         }
     }
 
+    /// A splitter for this input. An HTTP one borrows the run's Frame-Ids; [`Reader::finish`]
+    /// takes them back however the input ended.
     fn splitter(&mut self, f: Format) -> Splitter {
+        let seen = if f == Format::Http {
+            std::mem::take(&mut self.seen)
+        } else {
+            HashSet::new()
+        };
         Splitter::new(
             f,
             self.opts.max_frame,
             self.opts.lenient_length,
             self.opts.drain_token.clone(),
-            std::mem::take(&mut self.seen),
+            seen,
         )
+    }
+
+    /// What carries over to the next input: the Frame-Ids seen and the spare buffers.
+    fn finish(mut self) -> (HashSet<Vec<u8>>, Option<Buffers>) {
+        if let Some(seen) = self.current.take().and_then(Splitter::into_seen) {
+            self.seen = seen;
+        }
+        (self.seen, self.spare)
     }
 }
 
@@ -636,7 +649,6 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
         out,
         r: BatchResult {
             input: b.input,
-            format: b.format,
             bufs: Buffers::default(),
             len: b.len,
             rejects: Vec::new(),
@@ -672,20 +684,18 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
                 w.r.units += 1;
                 let raw = &buf[start..end];
                 let cli = b.format == Format::Cli;
-                let bytes = if cli {
+                let (bytes, moved) = if cli {
                     clean_cli(raw)
                 } else {
-                    Cow::Borrowed(raw)
+                    (Cow::Borrowed(raw), Vec::new())
                 };
-                // Cleaning moves bytes; then errors point at the message's first byte.
-                let exact = matches!(bytes, Cow::Borrowed(_));
                 let unit = Unit {
                     bytes: &bytes,
                     len: None,
                     cli,
                     at: start,
                 };
-                let map = move |o: usize| if exact { start + o } else { start };
+                let map = |o: usize| start + moved.get(o).copied().unwrap_or(o);
                 w.unit(unit, &map, Rejected::Span(start..end));
             }
             Event::Error {
@@ -718,23 +728,47 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
 }
 
 /// `heroku logs` text as the parser wants it: the CLI's colour codes in the prefix removed
-/// (those in the message are the app's, and stay), `\r\n` line ends as `\n`.
-fn clean_cli(raw: &[u8]) -> Cow<'_, [u8]> {
+/// (those in the message are the app's, and stay), `\r\n` line ends as `\n`. When that
+/// removes bytes, the second value maps each byte of the result to its offset in `raw`, so
+/// columns still point into the capture.
+fn clean_cli(raw: &[u8]) -> (Cow<'_, [u8]>, Vec<usize>) {
     let first = &raw[..memchr::memchr(b'\n', raw).unwrap_or(raw.len())];
-    let s = match crate::lines::prefix_len(&ansi::strip_ansi(first), true) {
-        Ok(visible) => ansi::strip_ansi_prefix(raw, visible),
-        Err(_) => Cow::Borrowed(raw),
-    };
-    if memchr::memchr(b'\r', &s).is_none() {
-        return s;
-    }
-    let mut out = Vec::with_capacity(s.len());
-    for (i, &c) in s.iter().enumerate() {
-        if !(c == b'\r' && s.get(i + 1) == Some(&b'\n')) {
-            out.push(c);
+    let visible = crate::lines::prefix_len(&ansi::strip_ansi(first), true).unwrap_or(0);
+    let mut drop = vec![false; raw.len()];
+    let mut dropped = false;
+    let (mut i, mut seen) = (0, 0);
+    while i < raw.len() && seen < visible {
+        if raw[i] == 0x1b {
+            let n = ansi::escape_len(raw, i);
+            drop[i..i + n].iter_mut().for_each(|d| *d = true);
+            dropped = true;
+            i += n;
+        } else {
+            seen += 1;
+            i += 1;
         }
     }
-    Cow::Owned(out)
+    for j in memchr::memchr_iter(b'\r', raw) {
+        if raw.get(j + 1) == Some(&b'\n') {
+            drop[j] = true;
+            dropped = true;
+        }
+    }
+    if !dropped {
+        return (Cow::Borrowed(raw), Vec::new());
+    }
+    let (mut out, mut map) = (
+        Vec::with_capacity(raw.len()),
+        Vec::with_capacity(raw.len() + 1),
+    );
+    for (j, &c) in raw.iter().enumerate() {
+        if !drop[j] {
+            out.push(c);
+            map.push(j);
+        }
+    }
+    map.push(raw.len());
+    (Cow::Owned(out), map)
 }
 
 /// One unit to parse.
@@ -1011,12 +1045,9 @@ fn write_in_order(
                         Rejected::Span(r) => &b.bufs.input[r.clone()],
                         Rejected::Owned(v) => v,
                     };
-                    if b.format == Format::Http {
-                        // Rejected requests must not carry the drain token out.
-                        sink.rejected(&http::redact_token(bytes))?;
-                    } else {
-                        sink.rejected(bytes)?;
-                    }
+                    // Drain tokens must not leave in rejected bytes, whatever the format the
+                    // input was read as (a cut-off HTTP capture can look like octet frames).
+                    sink.rejected(&http::redact_token(bytes))?;
                 }
                 summary.frames += b.units;
                 summary.records += b.records;

@@ -48,10 +48,10 @@ impl Splitter {
     }
 
     /// Hands back the Frame-Ids an HTTP splitter has seen, for the next input.
-    pub fn into_seen(self) -> HashSet<Vec<u8>> {
+    pub fn into_seen(self) -> Option<HashSet<Vec<u8>>> {
         match self {
-            Splitter::Http(h) => h.seen,
-            _ => HashSet::new(),
+            Splitter::Http(h) => Some(h.seen),
+            _ => None,
         }
     }
 }

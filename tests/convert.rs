@@ -368,3 +368,64 @@ fn many_inputs_do_not_exhaust_the_buffer_pool() {
         assert_eq!(stdout(&o).lines().count(), expected, "--threads {threads}");
     }
 }
+
+#[test]
+fn output_to_a_fifo_or_device_is_written_in_place() {
+    // Renaming a temp file over them would replace a pipe or a device with a regular file.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("note: mkfifo not available; skipped");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let o = bin()
+        .arg(testdata("sample.drain"))
+        .arg("-o")
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let got = reader.join().unwrap();
+    let plain = bin().arg(testdata("sample.drain")).output().unwrap();
+    assert_eq!(got, plain.stdout);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
+
+#[test]
+fn on_error_fail_names_the_bad_frame_even_after_a_missing_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.drain");
+    let bad_frame = frame("<999>1 - - - - - x\n");
+    let col = bad_frame.find('<').unwrap() + 1;
+    std::fs::write(&bad, format!("{}{bad_frame}", good("ok"))).unwrap();
+    let missing = dir.path().join("missing.drain");
+    let o = bin()
+        .args(["--on-error", "fail"])
+        .args([&missing, &bad])
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("{}:2:{col}: error[priority]", bad.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn sizes_beyond_one_gib_are_usage_errors() {
+    let o = run(&["--max-frame", "18446744073709551615"], b"");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("more than the 1G"), "{}", stderr(&o));
+    let o = run(
+        &["--max-frame", "1G"],
+        b"18446744073709551610 <1>1 - - - - -\n",
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("frame-too-large"), "{}", stderr(&o));
+}

@@ -646,3 +646,93 @@ fn gen_drain_corruptions_in_lines_and_cli_are_accounted_for() {
         "{s}"
     );
 }
+
+#[test]
+fn cli_columns_point_into_the_capture_despite_colours_and_crlf() {
+    let capture = b"2026-03-01T00:00:02Z app[web.1]: caf\xe9 ok\r\n\x1b[2m2026-03-01T00:00:02Z\x1b[0m \x1b[36mapp[web.1]:\x1b[0m caf\xe9 ok\n";
+    let o = run(&["validate"], capture);
+    let report = stdout(&o);
+    // The invalid byte's column, found by hand in each line.
+    let lines: Vec<&[u8]> = capture.split(|&c| c == b'\n').collect();
+    for (n, line) in lines.iter().take(2).enumerate() {
+        let col = line.iter().position(|&c| c == 0xe9).unwrap() + 1;
+        let want = format!("<stdin>:{}:{col}: warning[utf8]", n + 1);
+        assert!(report.contains(&want), "{want} not in {report}");
+    }
+}
+
+#[test]
+fn tokens_do_not_leak_through_rejected_regions_cut_by_reads() {
+    // A rejected request (not a POST) whose token header falls across a block boundary, at
+    // every boundary position; and the same bytes read as octet frames (a capture cut off
+    // mid-request), where the header sits in a rejected region too.
+    let token = "d.SECRET-0123456789";
+    let mut capture = format!(
+        "PUT /logs HTTP/1.1\r\nHost: x\r\nLogplex-Drain-Token: {token}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes();
+    capture.extend(post(
+        &format!(
+            "Content-Length: {}\r\nLogplex-Drain-Token: {token}\r\n",
+            good("x").len()
+        ),
+        good("x").as_bytes(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.http");
+    std::fs::write(&path, &capture).unwrap();
+    let rejects = dir.path().join("rejects");
+    for from in ["http", "octet"] {
+        for block in 64..140 {
+            let o = bin()
+                .args([
+                    "--from",
+                    from,
+                    "--block-size",
+                    &block.to_string(),
+                    "--rejects",
+                ])
+                .arg(&rejects)
+                .arg(&path)
+                .output()
+                .unwrap();
+            let rejected = String::from_utf8_lossy(&std::fs::read(&rejects).unwrap()).into_owned();
+            assert!(!rejected.is_empty(), "{from} {block}");
+            assert!(
+                !rejected.contains("SECRET"),
+                "{from} block {block}: {rejected}"
+            );
+            assert!(!stderr(&o).contains("SECRET"), "{from} block {block}");
+        }
+    }
+}
+
+#[test]
+fn retries_are_recognised_across_an_input_that_fails() {
+    let body = good("once");
+    let request = post(
+        &format!(
+            "Content-Length: {}\r\nLogplex-Frame-Id: id-1\r\n",
+            body.len()
+        ),
+        body.as_bytes(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("1.http");
+    std::fs::write(&first, &request).unwrap();
+    // A truncated gzip in between: an I/O error part-way.
+    let cut = dir.path().join("2.http.gz");
+    let gz = gzip(&request.repeat(200));
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let retry = dir.path().join("3.http");
+    std::fs::write(&retry, &request).unwrap();
+    let o = bin()
+        .args(["validate", "--report", "json"])
+        .args([&first, &cut, &retry])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Every request after the first, including the one in 3.http, is a retry.
+    assert_eq!(doc["summary"]["valid"], 1, "{}", doc["summary"]);
+}
