@@ -132,7 +132,13 @@ pub(crate) fn next_unit(
     starts_unit: &dyn Fn(&[u8], bool) -> Plausible,
 ) -> Result<usize, usize> {
     if let State::Skipping { at_line_start } = *state {
-        let (q, found, line_start) = find_resync(buf, p, at_line_start, eof, starts_unit);
+        // A region just opened must reach past its error's offending byte, so the batch
+        // holding the error also holds the byte its line and column are computed from.
+        let min_end = match out.last() {
+            Some(Event::Error { at, .. }) => at + 1,
+            _ => 0,
+        };
+        let (q, found, line_start) = find_resync(buf, p, at_line_start, eof, min_end, starts_unit);
         if q > p {
             out.push(Event::Skip { start: p, end: q });
         }
@@ -362,7 +368,7 @@ impl Framer {
 
     /// Lenient recovery: the frame runs to the next resynchronisation point (or end of input).
     fn lenient_frame(&self, buf: &[u8], p: usize, body: usize, len: u64, eof: bool) -> Decision {
-        let (q, resynced, _) = find_resync(buf, p, false, eof, &plausible);
+        let (q, resynced, _) = find_resync(buf, p, false, eof, 0, &plausible);
         // `q` is the recovery point, or how far the search got without one. Past `--max-frame`
         // the frame is an error like any other, and the same error however the input was read:
         // a scan that has the whole input must not accept what a scan of a prefix rejects.
@@ -494,6 +500,7 @@ fn find_resync(
     from: usize,
     at_line_start: bool,
     eof: bool,
+    min_end: usize,
     starts_unit: &dyn Fn(&[u8], bool) -> Plausible,
 ) -> (usize, bool, bool) {
     let mut candidate = if at_line_start { Some(from) } else { None };
@@ -509,7 +516,9 @@ fn find_resync(
                 Some(i) => pos + i + 1,
                 None => {
                     return match last_line {
-                        Some(l) if !eof && buf.len() - l <= HOLD_LINE => (l, false, true),
+                        Some(l) if !eof && l >= min_end && buf.len() - l <= HOLD_LINE => {
+                            (l, false, true)
+                        }
                         _ => (buf.len(), eof, false),
                     }
                 }

@@ -403,6 +403,7 @@ impl HttpSplitter {
                     None,
                 )
             })?;
+            let size_line = q;
             q += i + 1;
             if size == 0 {
                 // Trailers, up to an empty line.
@@ -421,7 +422,7 @@ impl HttpSplitter {
             if total > self.max_request {
                 return Err(Step::Error(
                     Code::FrameTooLarge,
-                    q,
+                    size_line,
                     format!(
                         "chunked body exceeds the {} bytes a body may hold",
                         self.max_request
@@ -667,6 +668,19 @@ mod tests {
         assert_eq!(v[..2], [Verdict::Accept, Verdict::Duplicate]);
         assert!(matches!(v[2], Verdict::Unauthorized { .. }));
         assert!(matches!(v[3], Verdict::Unauthorized { .. }));
+    }
+
+    #[test]
+    fn error_positions_lie_inside_the_input() {
+        // Found by fuzzing: a chunk size over the limit on the last line was reported at the
+        // byte after it, past the end of the input.
+        let input = post("Transfer-Encoding: chunked\r\n", b"fffff\r\n");
+        let ev = scan(&mut HttpSplitter::new(64, None, HashSet::new()), &input);
+        let Event::Error { at, code, .. } = ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(code, Code::FrameTooLarge);
+        assert_eq!(&input[at..at + 5], b"fffff");
     }
 
     #[test]

@@ -736,3 +736,39 @@ fn retries_are_recognised_across_an_input_that_fails() {
     // Every request after the first, including the one in 3.http, is a retry.
     assert_eq!(doc["summary"]["valid"], 1, "{}", doc["summary"]);
 }
+
+#[test]
+fn http_errors_on_later_lines_are_located_at_any_block_size() {
+    // Errors found lines into a request (a bad header, chunk data without its CRLF) must be
+    // located the same however the capture is cut into blocks.
+    let body = good("x");
+    let mut capture = post("X-Bad header\r\n", b"");
+    // Chunk data that runs on past its size, in the middle of a line.
+    capture.extend(post(
+        "Transfer-Encoding: chunked\r\n",
+        b"5\r\nabcdeXYZ\r\n0\r\n\r\n",
+    ));
+    capture.extend(post(
+        &format!("Content-Length: {}\r\n", body.len()),
+        body.as_bytes(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.http");
+    std::fs::write(&path, &capture).unwrap();
+    let p = path.to_str().unwrap();
+    let reference = bin().args(["validate", p]).output().unwrap();
+    assert_eq!(
+        reported(&stdout(&reference)).len(),
+        2,
+        "{}",
+        stdout(&reference)
+    );
+    for block in 64..400 {
+        let o = bin()
+            .args(["validate", p, "--block-size", &block.to_string()])
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&o), stdout(&reference), "block {block}");
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+}
