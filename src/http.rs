@@ -173,6 +173,12 @@ impl HttpSplitter {
                             p = e;
                         }
                         None => {
+                            // The region runs at least to the offending byte: a body line
+                            // before it that starts with `POST ` must not end it early.
+                            if at > p {
+                                out.push(Event::Skip { start: p, end: at });
+                                p = at;
+                            }
                             self.state = State::Skipping {
                                 at_line_start: false,
                             }

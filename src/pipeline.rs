@@ -620,6 +620,10 @@ impl<'a> LineCursor<'a> {
     }
 
     fn locate(&mut self, offset: usize) -> (u64, u64) {
+        // Splitters keep each error's offending byte inside its batch; should one ever not,
+        // a release build reports the batch's end rather than abort the run.
+        debug_assert!(offset <= self.buf.len(), "{offset} > {}", self.buf.len());
+        let offset = offset.min(self.buf.len());
         self.advance(offset);
         match self.last_newline {
             Some(nl) => (self.newlines, (offset - nl) as u64),

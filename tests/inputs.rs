@@ -772,3 +772,42 @@ fn http_errors_on_later_lines_are_located_at_any_block_size() {
         assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn a_body_line_starting_post_before_the_error_does_not_cut_the_region_short() {
+    // Chunk data longer than its size line says, with a body line starting `POST ` before the
+    // byte that shows it. The rejected region must reach that byte: ending it at the `POST `
+    // line once made a batch end before the byte its column comes from (a panic).
+    let body = good("after");
+    let mut capture = post(
+        "Transfer-Encoding: chunked\r\n",
+        b"8\r\nab\nPOST cdXYZ\r\n0\r\n\r\n",
+    );
+    capture.extend(post(
+        &format!("Content-Length: {}\r\n", body.len()),
+        body.as_bytes(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.http");
+    std::fs::write(&path, &capture).unwrap();
+    let p = path.to_str().unwrap();
+    let reference = bin().args(["validate", p]).output().unwrap();
+    assert_eq!(code(&reference), 1, "{}", stderr(&reference));
+    assert!(
+        stdout(&reference).contains("error[frame-length]"),
+        "{}",
+        stdout(&reference)
+    );
+    for block in 64..200 {
+        let o = bin()
+            .args(["validate", p, "--block-size", &block.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            !stderr(&o).contains("panicked"),
+            "block {block}: {}",
+            stderr(&o)
+        );
+        assert_eq!(stdout(&o), stdout(&reference), "block {block}");
+    }
+}
