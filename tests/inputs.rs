@@ -737,6 +737,29 @@ fn retries_are_recognised_across_an_input_that_fails() {
     assert_eq!(doc["summary"]["valid"], 1, "{}", doc["summary"]);
 }
 
+/// Validates `capture` whole and at every block size in `blocks`: no panic, and the same
+/// report every time. Returns that report.
+fn same_report_at_every_block_size(capture: &[u8], blocks: std::ops::Range<usize>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.http");
+    std::fs::write(&path, capture).unwrap();
+    let p = path.to_str().unwrap();
+    let reference = stdout(&bin().args(["validate", p]).output().unwrap());
+    for block in blocks {
+        let o = bin()
+            .args(["validate", p, "--block-size", &block.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            !stderr(&o).contains("panicked"),
+            "block {block}: {}",
+            stderr(&o)
+        );
+        assert_eq!(stdout(&o), reference, "block {block}");
+    }
+    reference
+}
+
 #[test]
 fn http_errors_on_later_lines_are_located_at_any_block_size() {
     // Errors found lines into a request (a bad header, chunk data without its CRLF) must be
@@ -752,25 +775,8 @@ fn http_errors_on_later_lines_are_located_at_any_block_size() {
         &format!("Content-Length: {}\r\n", body.len()),
         body.as_bytes(),
     ));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.http");
-    std::fs::write(&path, &capture).unwrap();
-    let p = path.to_str().unwrap();
-    let reference = bin().args(["validate", p]).output().unwrap();
-    assert_eq!(
-        reported(&stdout(&reference)).len(),
-        2,
-        "{}",
-        stdout(&reference)
-    );
-    for block in 64..400 {
-        let o = bin()
-            .args(["validate", p, "--block-size", &block.to_string()])
-            .output()
-            .unwrap();
-        assert_eq!(stdout(&o), stdout(&reference), "block {block}");
-        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
-    }
+    let report = same_report_at_every_block_size(&capture, 64..400);
+    assert_eq!(reported(&report).len(), 2, "{report}");
 }
 
 #[test]
@@ -787,27 +793,6 @@ fn a_body_line_starting_post_before_the_error_does_not_cut_the_region_short() {
         &format!("Content-Length: {}\r\n", body.len()),
         body.as_bytes(),
     ));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.http");
-    std::fs::write(&path, &capture).unwrap();
-    let p = path.to_str().unwrap();
-    let reference = bin().args(["validate", p]).output().unwrap();
-    assert_eq!(code(&reference), 1, "{}", stderr(&reference));
-    assert!(
-        stdout(&reference).contains("error[frame-length]"),
-        "{}",
-        stdout(&reference)
-    );
-    for block in 64..200 {
-        let o = bin()
-            .args(["validate", p, "--block-size", &block.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            !stderr(&o).contains("panicked"),
-            "block {block}: {}",
-            stderr(&o)
-        );
-        assert_eq!(stdout(&o), stdout(&reference), "block {block}");
-    }
+    let report = same_report_at_every_block_size(&capture, 64..200);
+    assert!(report.contains("error[frame-length]"), "{report}");
 }
