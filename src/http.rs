@@ -12,7 +12,7 @@
 use crate::error::{quote, Code};
 use crate::framer::{next_unit, Event, State};
 use memchr::memchr;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::ops::Range;
 
@@ -118,13 +118,41 @@ impl Request {
     }
 }
 
+/// The `Logplex-Frame-Id`s of the last [`RecentIds::CAPACITY`] requests. Logplex retries a
+/// POST within seconds to minutes, so a window that long catches every retry, while memory
+/// stays bounded however many requests a run reads (a set of every id would not).
+#[derive(Debug, Default)]
+pub struct RecentIds {
+    set: HashSet<Vec<u8>>,
+    order: VecDeque<Vec<u8>>,
+}
+
+impl RecentIds {
+    pub const CAPACITY: usize = 100_000;
+
+    /// Adds `id`; false if it is already among the recent ones.
+    pub fn insert(&mut self, id: &[u8]) -> bool {
+        if self.set.contains(id) {
+            return false;
+        }
+        if self.order.len() == Self::CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.set.insert(id.to_vec());
+        self.order.push_back(id.to_vec());
+        true
+    }
+}
+
 /// Cuts saved HTTP requests out of a capture, incrementally.
 #[derive(Debug)]
 pub struct HttpSplitter {
     max_request: usize,
     token: Option<Vec<u8>>,
-    /// Frame-Ids seen so far in the run (retries are recognised across inputs too).
-    pub seen: HashSet<Vec<u8>>,
+    /// Frame-Ids seen recently in the run (retries are recognised across inputs too).
+    pub seen: RecentIds,
     state: State,
 }
 
@@ -138,7 +166,7 @@ enum Step {
 
 impl HttpSplitter {
     /// `max_body`: the most a body may hold (chunked or not, before decompression).
-    pub fn new(max_body: u64, token: Option<Vec<u8>>, seen: HashSet<Vec<u8>>) -> HttpSplitter {
+    pub fn new(max_body: u64, token: Option<Vec<u8>>, seen: RecentIds) -> HttpSplitter {
         HttpSplitter {
             max_request: usize::try_from(max_body).unwrap_or(usize::MAX),
             token,
@@ -369,7 +397,7 @@ impl HttpSplitter {
                 reason: "it has no Logplex-Drain-Token header and --drain-token is set",
             },
             _ => match frame_id {
-                Some(id) if !self.seen.insert(buf[id.clone()].to_vec()) => Verdict::Duplicate,
+                Some(id) if !self.seen.insert(&buf[id.clone()]) => Verdict::Duplicate,
                 _ => Verdict::Accept,
             },
         };
@@ -579,7 +607,7 @@ mod tests {
         HttpSplitter::new(
             1 << 20,
             token.map(|t| t.as_bytes().to_vec()),
-            HashSet::new(),
+            RecentIds::default(),
         )
     }
 
@@ -677,11 +705,28 @@ mod tests {
     }
 
     #[test]
+    fn recent_ids_forget_the_oldest_beyond_capacity() {
+        let mut ids = RecentIds::default();
+        assert!(ids.insert(b"first"));
+        assert!(!ids.insert(b"first"));
+        for i in 0..RecentIds::CAPACITY {
+            assert!(ids.insert(format!("id-{i}").as_bytes()));
+        }
+        // "first" was pushed out by the newer ones; the newest are still known.
+        assert!(ids.insert(b"first"));
+        assert!(!ids.insert(format!("id-{}", RecentIds::CAPACITY - 1).as_bytes()));
+        assert_eq!(ids.set.len(), RecentIds::CAPACITY);
+    }
+
+    #[test]
     fn error_positions_lie_inside_the_input() {
         // Found by fuzzing: a chunk size over the limit on the last line was reported at the
         // byte after it, past the end of the input.
         let input = post("Transfer-Encoding: chunked\r\n", b"fffff\r\n");
-        let ev = scan(&mut HttpSplitter::new(64, None, HashSet::new()), &input);
+        let ev = scan(
+            &mut HttpSplitter::new(64, None, RecentIds::default()),
+            &input,
+        );
         let Event::Error { at, code, .. } = ev[0] else {
             panic!("{ev:?}")
         };

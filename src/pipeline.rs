@@ -15,14 +15,14 @@ use crate::ansi;
 use crate::detect::{self, Detection, Format};
 use crate::error::{Code, Diagnostic, Severity};
 use crate::framer::{Event, Framer};
-use crate::http::{self, Request, Verdict};
+use crate::http::{self, RecentIds, Request, Verdict};
 use crate::input::{self, Input};
 use crate::lines::End;
 use crate::parser::{self, Record};
 use crate::splitter::{Got, Pump, Splitter, IDLE};
 use crate::writer::OutputSpec;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -272,7 +272,7 @@ fn read_all(
 ) {
     let mut seq = Sequencer { next: 0, tx };
     // HTTP retries are recognised across the whole run.
-    let mut seen = HashSet::new();
+    let mut seen = RecentIds::default();
     let mut spare = None;
     for (idx, input) in inputs.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
@@ -331,7 +331,7 @@ struct Reader<'a, 's> {
     free: &'a Receiver<Buffers>,
     seq: &'a mut Sequencer<'s>,
     stop: &'a AtomicBool,
-    seen: HashSet<Vec<u8>>,
+    seen: RecentIds,
     /// Buffers carried from one input to the next.
     spare: Option<Buffers>,
     /// The splitter of the input being read, once its format is known.
@@ -515,7 +515,7 @@ impl Reader<'_, '_> {
         let seen = if f == Format::Http {
             std::mem::take(&mut self.seen)
         } else {
-            HashSet::new()
+            RecentIds::default()
         };
         Splitter::new(
             f,
@@ -527,7 +527,7 @@ impl Reader<'_, '_> {
     }
 
     /// What carries over to the next input: the Frame-Ids seen and the spare buffers.
-    fn finish(mut self) -> (HashSet<Vec<u8>>, Option<Buffers>) {
+    fn finish(mut self) -> (RecentIds, Option<Buffers>) {
         if let Some(seen) = self.current.take().and_then(Splitter::into_seen) {
             self.seen = seen;
         }

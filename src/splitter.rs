@@ -7,9 +7,8 @@
 
 use crate::detect::Format;
 use crate::framer::{Event, Framer};
-use crate::http::HttpSplitter;
+use crate::http::{HttpSplitter, RecentIds};
 use crate::lines::{End, LineSplitter};
-use std::collections::HashSet;
 use std::io::{self, Read};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -26,7 +25,7 @@ impl Splitter {
         max_frame: u64,
         lenient: bool,
         token: Option<Vec<u8>>,
-        seen: HashSet<Vec<u8>>,
+        seen: RecentIds,
     ) -> Splitter {
         match format {
             Format::Octet => Splitter::Octet(Framer::new(max_frame).lenient(lenient)),
@@ -48,7 +47,7 @@ impl Splitter {
     }
 
     /// Hands back the Frame-Ids an HTTP splitter has seen, for the next input.
-    pub fn into_seen(self) -> Option<HashSet<Vec<u8>>> {
+    pub fn into_seen(self) -> Option<RecentIds> {
         match self {
             Splitter::Http(h) => Some(h.seen),
             _ => None,

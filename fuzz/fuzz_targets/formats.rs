@@ -11,12 +11,11 @@
 use drainpipe::ansi::strip_ansi;
 use drainpipe::detect::detect;
 use drainpipe::framer::{merge_skips, Event, Framer};
-use drainpipe::http::HttpSplitter;
+use drainpipe::http::{HttpSplitter, RecentIds};
 use drainpipe::lines::{End, LineSplitter};
 use drainpipe::parser::{parse, parse_cli, Record};
 use drainpipe::writer::{Format, OutputSpec};
 use libfuzzer_sys::fuzz_target;
-use std::collections::HashSet;
 
 #[derive(Clone, Copy, Debug)]
 enum Kind {
@@ -87,7 +86,7 @@ fn scan(kind: Kind, max: u64, data: &[u8], split: usize) -> Vec<Event> {
         Kind::Cli => Some(LineSplitter::cli(max)),
         Kind::Http => None,
     };
-    let mut http = HttpSplitter::new(max * 4, None, HashSet::new());
+    let mut http = HttpSplitter::new(max * 4, None, RecentIds::default());
     let mut go = |buf: &[u8], eof: bool, out: &mut Vec<Event>| match lines.as_mut() {
         Some(l) => l.scan(buf, if eof { End::Eof } else { End::More }, out),
         None => http.scan(buf, eof, out),
