@@ -150,7 +150,11 @@ pub fn quote(bytes: &[u8], max: usize) -> String {
     while i < shown.len() {
         let token = token_len(shown, i);
         if token > 0 {
-            s.push_str("d.[redacted]");
+            s.push_str(if shown[i] == b'd' && shown.get(i + 1) == Some(&b'.') {
+                "d.[redacted]"
+            } else {
+                "[redacted]"
+            });
             i += token;
             continue;
         }
@@ -172,19 +176,31 @@ pub fn quote(bytes: &[u8], max: usize) -> String {
     s
 }
 
-/// The length of a drain token (`d.` then at least 8 of a UUID's hex digits and dashes)
-/// starting at `i` and not inside a longer word; 0 if there is none.
+/// The length of a drain token starting at `i`, or 0: `d.` and at least 8 of a UUID's
+/// characters, or a run of a UUID's characters (hex digits and dashes, at least 13 with a dash
+/// and 12 digits) that a quote may have cut from its `d.`. Not inside a longer word.
 fn token_len(b: &[u8], i: usize) -> usize {
-    if !b[i..].starts_with(b"d.") || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
+    if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-') {
         return 0;
     }
-    let run = b[i + 2..]
+    let uuid_run = |from: usize| {
+        b[from..]
+            .iter()
+            .take(36)
+            .take_while(|c| c.is_ascii_hexdigit() || **c == b'-')
+            .count()
+    };
+    if b[i..].starts_with(b"d.") {
+        let run = uuid_run(i + 2);
+        return if run >= 8 { 2 + run } else { 0 };
+    }
+    let run = uuid_run(i);
+    let digits = b[i..i + run]
         .iter()
-        .take(36)
-        .take_while(|c| c.is_ascii_hexdigit() || **c == b'-')
+        .filter(|c| c.is_ascii_hexdigit())
         .count();
-    if run >= 8 {
-        2 + run
+    if run >= 13 && run > digits && digits >= 12 {
+        run
     } else {
         0
     }
@@ -213,5 +229,14 @@ mod tests {
         assert_eq!(quote(host, 100), r#""x d.[redacted]\x01 y""#);
         assert_eq!(quote(host, 14), "\"x d.[redacted]\"…");
         assert_eq!(quote(b"load.balancer d.1", 100), "\"load.balancer d.1\"");
+        // A quote that starts inside a token still hides it; dates and short ids stay.
+        assert_eq!(
+            quote(b"5ec4e7a0-1234-4abc-8def-0123 x", 100),
+            "\"[redacted] x\""
+        );
+        assert_eq!(
+            quote(b"2026-03-01T00:00:00Z id-1234 cafe-babe", 100),
+            "\"2026-03-01T00:00:00Z id-1234 cafe-babe\""
+        );
     }
 }
