@@ -2,12 +2,12 @@
 //! repeated.
 //!
 //! The splitter runs on the reader thread, in input order, because two of its checks are about
-//! order: a `Logplex-Frame-Id` seen before marks a retry, and that needs every earlier request.
+//! order: a `Logplex-Frame-Id` seen before marks a retry, and that needs the earlier requests.
 //! It only cuts requests and reads their headers; decoding bodies (dechunking, gunzip) and
 //! framing them is left to the workers ([`Request::decode_body`]).
 //!
-//! Logplex's token is a secret: it is compared, never copied into a message, and the
-//! pipeline redacts it from rejected bytes.
+//! Logplex's token is a secret: it is compared, never copied into a message, and `--rejects`
+//! gets it redacted ([`redact_token`]).
 
 use crate::error::{quote, Code};
 use crate::framer::{next_unit, Event, State};

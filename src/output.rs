@@ -134,7 +134,10 @@ impl Sink for ConvertSink {
 
     fn rejected(&mut self, bytes: &[u8]) -> io::Result<()> {
         match &mut self.rejects {
-            Some(r) => r.write_all(bytes),
+            // Drain tokens must not leave in rejected bytes, whatever format the input was
+            // read as (a cut-off HTTP capture can look like octet frames). The pipeline hands
+            // rejected regions over at line starts, so a header line is never split.
+            Some(r) => r.write_all(&crate::http::redact_token(bytes)),
             None => Ok(()),
         }
     }

