@@ -25,8 +25,6 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Octet, Format::Syslog, Format::Http, Format::Cli];
-
     pub fn name(self) -> &'static str {
         match self {
             Format::Octet => "octet",
@@ -34,10 +32,6 @@ impl Format {
             Format::Http => "http",
             Format::Cli => "cli",
         }
-    }
-
-    pub fn from_name(s: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.name() == s)
     }
 }
 
