@@ -1,9 +1,10 @@
-//! ANSI escape sequences, as `heroku logs --force-colors` writes them around its prefix.
+//! ANSI escape sequences, as `heroku logs --force-colors` writes them.
 //!
-//! Only the CLI's own colour codes are removed from records: the ones in the
-//! `TIMESTAMP SOURCE[PROCESS]:` prefix (see `pipeline::clean_cli`). Codes inside a message were
-//! written by the app (Rails colours its SQL logs) and reach a drain the same way, so they
-//! stay, and a message reads the same whichever format it was captured in.
+//! The Heroku CLI colours its prefix and rewrites message bodies too (router, web, api, run,
+//! Postgres and Redis lines get colours of its own), so in `cli` input every colour code (SGR,
+//! `ESC [ … m`) is removed from the whole line, message included (see `pipeline::clean_cli`).
+//! An app's own colour codes cannot be told from the CLI's there and go too; a drain capture
+//! of the same logs keeps them.
 
 use memchr::memchr;
 use std::borrow::Cow;
@@ -27,6 +28,12 @@ pub fn escape_len(b: &[u8], i: usize) -> usize {
         Some(_) => 2,
         None => 1,
     }
+}
+
+/// Whether `seq` (a whole escape sequence, as [`escape_len`] measures it) sets colours or
+/// styles: SGR, `ESC [ parameters m`.
+pub fn is_sgr(seq: &[u8]) -> bool {
+    seq.len() >= 3 && seq[1] == b'[' && seq[seq.len() - 1] == b'm'
 }
 
 /// Removes every escape sequence. Borrows when there are none, which is the common case.

@@ -42,6 +42,14 @@ pub enum Event {
     Skip { start: usize, end: usize },
     /// A unit of a line-based format (`syslog`, `cli`): `start..end`, terminator included.
     Line { start: usize, end: usize },
+    /// `heroku logs` continuation lines (`start..end`) that arrived after their message was
+    /// already written (a live pipe went quiet in between): a record of their own, with the
+    /// timestamp, source and process of `message_line`, the first line of that message.
+    Continuation {
+        start: usize,
+        end: usize,
+        message_line: Box<[u8]>,
+    },
     /// A complete saved HTTP request (`http` input).
     Request(Box<crate::http::Request>),
 }
@@ -80,6 +88,15 @@ impl Event {
             Event::Line { start, end } => Event::Line {
                 start: start + base,
                 end: end + base,
+            },
+            Event::Continuation {
+                start,
+                end,
+                message_line,
+            } => Event::Continuation {
+                start: start + base,
+                end: end + base,
+                message_line,
             },
             Event::Request(mut r) => {
                 r.shift(base);
@@ -296,7 +313,7 @@ impl Framer {
         if b[digits] != b' ' {
             return Decision::Error(
                 Code::FrameLength,
-                p + digits,
+                p,
                 format!(
                     "expected a space after the frame length {}, found {}",
                     String::from_utf8_lossy(&b[..digits]),
@@ -421,7 +438,8 @@ fn line_prefix(b: &[u8]) -> &[u8] {
 }
 
 /// Whether the frame ending at `end` (its MSG not ending in `\n`) is properly delimited: followed
-/// by end of input, a newline (`\n` or `\r\n`) or the start of another frame (`[1-9][0-9]* <`).
+/// by end of input, a newline (`\n` or `\r\n`) or the start of a plausible frame
+/// (`[1-9][0-9]* <[0-9]{1,3}>`, the same pattern resynchronisation looks for).
 fn delimited(buf: &[u8], end: usize, eof: bool) -> Plausible {
     let rest = &buf[end..];
     let more = if eof { Some(false) } else { None };
@@ -438,22 +456,7 @@ fn delimited(buf: &[u8], end: usize, eof: bool) -> Plausible {
             Some(&c) => Some(c == b'\n'),
             None => more,
         },
-        Some(b'1'..=b'9') => {
-            let digits = rest
-                .iter()
-                .take(MAX_LEN_DIGITS + 1)
-                .take_while(|c| c.is_ascii_digit())
-                .count();
-            if digits > MAX_LEN_DIGITS {
-                return Some(false);
-            }
-            match (rest.get(digits), rest.get(digits + 1)) {
-                (Some(b' '), Some(b'<')) => Some(true),
-                (Some(b' '), None) | (None, _) => more,
-                _ => Some(false),
-            }
-        }
-        Some(_) => Some(false),
+        Some(_) => plausible(rest, eof),
     }
 }
 
@@ -652,9 +655,9 @@ mod tests {
     }
 
     #[test]
-    fn error_column_points_at_the_offending_byte() {
-        let ev = scan_all(b"12x<1>1 abcdefg\n");
-        assert!(matches!(ev[0], Event::Error { at: 2, .. }));
+    fn framing_errors_point_at_the_frame_start() {
+        let ev = scan_all(b"5 <1>1\n12x<1>1 abcdefg\n");
+        assert!(matches!(ev[1], Event::Error { at: 7, .. }), "{ev:?}");
     }
 
     #[test]

@@ -40,33 +40,44 @@ pub struct Opened {
     pub streaming: bool,
 }
 
+/// What the command line's operands expand to.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub inputs: Vec<Input>,
+    /// Paths a directory walk passed over on purpose (dangling symbolic links), for a note on
+    /// stderr: like `find -type f`, a walk reads files, and a link to nothing is none.
+    pub skipped: Vec<String>,
+}
+
 /// Expands the command line's operands: `-` is stdin, a directory is every regular file under
 /// it sorted by path. What cannot be looked at becomes an [`Input::Failed`] next to the inputs
-/// that could be, so the others still run.
-pub fn expand(operands: &[String]) -> Vec<Input> {
+/// that could be, so the others still run. A walk never reads drainpipe's own temporary
+/// output files (`.NAME.drainpipe-….tmp`, see [`crate::output::is_temp_name`]).
+pub fn expand(operands: &[PathBuf]) -> Expanded {
+    let mut out = Expanded::default();
     if operands.is_empty() {
-        return vec![Input::Stdin];
+        out.inputs.push(Input::Stdin);
+        return out;
     }
-    let mut out = Vec::new();
-    for op in operands {
-        if op == "-" {
-            out.push(Input::Stdin);
+    for path in operands {
+        if path.as_os_str() == "-" {
+            out.inputs.push(Input::Stdin);
             continue;
         }
-        let path = PathBuf::from(op);
         if path.is_dir() {
             let mut files = Vec::new();
             let mut errors = Vec::new();
             let mut seen = Vec::new();
-            walk(&path, &mut files, &mut errors, &mut seen);
+            walk(path, &mut files, &mut errors, &mut seen, &mut out.skipped);
             files.sort();
-            out.extend(files.into_iter().map(Input::Path));
-            out.extend(errors.into_iter().map(|(name, e)| Input::Failed {
-                name,
-                message: crate::error::io_message(&e),
-            }));
+            out.inputs.extend(files.into_iter().map(Input::Path));
+            out.inputs
+                .extend(errors.into_iter().map(|(name, e)| Input::Failed {
+                    name,
+                    message: crate::error::io_message(&e),
+                }));
         } else {
-            out.push(Input::Path(path));
+            out.inputs.push(Input::Path(path.clone()));
         }
     }
     out
@@ -79,6 +90,7 @@ fn walk(
     files: &mut Vec<PathBuf>,
     errors: &mut Vec<(String, io::Error)>,
     seen: &mut Vec<PathBuf>,
+    skipped: &mut Vec<String>,
 ) {
     match dir.canonicalize() {
         Ok(c) if seen.contains(&c) => return,
@@ -96,18 +108,28 @@ fn walk(
         }
     };
     for entry in entries {
-        let path = match entry {
-            Ok(e) => e.path(),
+        let entry = match entry {
+            Ok(e) => e,
             Err(e) => {
                 errors.push((dir.display().to_string(), e));
                 continue;
             }
         };
+        if crate::output::is_temp_name(&entry.file_name()) {
+            continue;
+        }
+        let path = entry.path();
         match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => walk(&path, files, errors, seen),
+            Ok(m) if m.is_dir() => walk(&path, files, errors, seen, skipped),
             Ok(m) if m.is_file() => files.push(path),
             Ok(_) => {}
-            // A dangling symlink: name it rather than skip it silently.
+            Err(e) if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) => {
+                skipped.push(format!(
+                    "{}: skipped: a broken symbolic link ({})",
+                    path.display(),
+                    crate::error::io_message(&e)
+                ));
+            }
             Err(e) => errors.push((path.display().to_string(), e)),
         }
     }
@@ -274,7 +296,7 @@ mod tests {
         std::fs::write(d.join("a.drain"), "").unwrap();
         std::fs::write(d.join("b/1.drain"), "").unwrap();
         std::os::unix::fs::symlink(d, d.join("b/loop")).unwrap();
-        let got = expand(&[d.display().to_string()]);
+        let got = expand(&[d.to_path_buf()]).inputs;
         assert_eq!(
             got,
             vec![

@@ -29,6 +29,10 @@ pub struct LineSplitter {
     cli: bool,
     max: usize,
     state: State,
+    /// `cli`: the first line of the last message, kept across scans. Lines without a prefix
+    /// that start a unit (they came after a live pipe's idle pause ended their message) become
+    /// [`Event::Continuation`]s carrying it; before any message they are garbage.
+    message_line: Option<Box<[u8]>>,
 }
 
 /// A `cli` prefix fits well within this many bytes; a line start that has not matched by then
@@ -49,6 +53,7 @@ impl LineSplitter {
             cli,
             max: usize::try_from(max_frame).unwrap_or(usize::MAX),
             state: State::Units,
+            message_line: None,
         }
     }
 
@@ -60,20 +65,38 @@ impl LineSplitter {
         let cli = self.cli;
         let starts_unit =
             move |b: &[u8], eof: bool| if cli { cli_prefix(b, eof) } else { Some(true) };
-        loop {
+        // The last message that starts in this buffer, to keep its first line when done.
+        let mut last_message = None;
+        let consumed = loop {
             p = match next_unit(&mut self.state, buf, p, eof, out, &starts_unit) {
                 Ok(p) => p,
-                Err(p) => return p,
+                Err(p) => break p,
             };
             let unit = if self.cli {
-                self.cli_unit(buf, p, end)
+                let after_message = last_message.is_some() || self.message_line.is_some();
+                self.cli_unit(buf, p, end, after_message)
             } else {
                 self.syslog_unit(buf, p, eof)
             };
             match unit {
-                Unit::NeedMore => return p,
+                Unit::NeedMore => break p,
                 Unit::Line(e) => {
                     out.push(Event::Line { start: p, end: e });
+                    if self.cli {
+                        last_message = Some(p);
+                    }
+                    p = e;
+                }
+                Unit::Continuation(e) => {
+                    let message_line = match last_message {
+                        Some(m) => line_of(&buf[m..]).into(),
+                        None => self.message_line.clone().expect("a message came before"),
+                    };
+                    out.push(Event::Continuation {
+                        start: p,
+                        end: e,
+                        message_line,
+                    });
                     p = e;
                 }
                 Unit::Error(code, message) => {
@@ -88,7 +111,11 @@ impl LineSplitter {
                     };
                 }
             }
+        };
+        if let Some(m) = last_message {
+            self.message_line = Some(line_of(&buf[m..]).into());
         }
+        consumed
     }
 
     fn too_large(&self) -> Unit {
@@ -112,11 +139,15 @@ impl LineSplitter {
         }
     }
 
-    /// A prefix line and its continuation lines.
-    fn cli_unit(&self, buf: &[u8], p: usize, end: End) -> Unit {
+    /// A prefix line and its continuation lines; or, `after_message`, continuation lines
+    /// whose message has been written already.
+    fn cli_unit(&self, buf: &[u8], p: usize, end: End, after_message: bool) -> Unit {
         let eof = end == End::Eof;
+        let mut continuation = false;
         match cli_prefix(&buf[p..], eof) {
             None => return Unit::NeedMore,
+            // Lines that continue a message already written: a unit of their own.
+            Some(false) if after_message => continuation = true,
             Some(false) if !crate::framer::excerpt_ready(&buf[p..], 40, eof) => {
                 return Unit::NeedMore
             }
@@ -159,12 +190,19 @@ impl LineSplitter {
                 None => return Unit::NeedMore,
             }
         };
-        Unit::Line(trim_blank_lines(buf, p, unit_end))
+        let e = trim_blank_lines(buf, p, unit_end);
+        if continuation {
+            Unit::Continuation(e)
+        } else {
+            Unit::Line(e)
+        }
     }
 }
 
 enum Unit {
     Line(usize),
+    /// Continuation lines that start a unit: see [`Event::Continuation`].
+    Continuation(usize),
     NeedMore,
     Error(Code, String),
 }

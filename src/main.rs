@@ -1,7 +1,8 @@
 //! The `drainpipe` command line: a thin shell over the library.
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use drainpipe::detect::Format as InputFormat;
 use drainpipe::input::{self, Input};
 use drainpipe::output::{summary_line, text_line, AtomicFile, ConvertSink, Destination};
@@ -9,19 +10,54 @@ use drainpipe::pipeline::{self, Mode, Options, Summary};
 use drainpipe::progress::Progress;
 use drainpipe::report::{ReportFormat, ReportSink};
 use drainpipe::writer::{Field, Format, OutputSpec};
+use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
+const EXAMPLES: &str = "\
+Examples:
+  heroku logs --tail -a shop | drainpipe          records as lines come in
+  drainpipe capture.drain.gz -o records.ndjson    convert a capture (gzip or not)
+  drainpipe --to csv archive/ -o march.csv        every file under a directory
+  drainpipe validate captures/                    FILE:LINE:COLUMN: error[CODE]: message
+  drainpipe validate --report github captures/    GitHub Actions annotations
+  drainpipe --generate man > drainpipe.1          a man page (or: bash, zsh, fish completions)
+
+`drainpipe [OPTIONS] [FILE]...` is `drainpipe convert [OPTIONS] [FILE]...`; `drainpipe convert
+--help` lists its options.";
+
 /// Turn Heroku log-drain captures into clean Heroku.Runtime records (NDJSON, CSV), or validate
-/// them. `drainpipe [FILE...]` is `drainpipe convert [FILE...]`.
+/// them.
 #[derive(Parser)]
-#[command(name = "drainpipe", version, about, long_about = None)]
+#[command(
+    name = "drainpipe",
+    version,
+    about,
+    long_about = None,
+    override_usage = "drainpipe [OPTIONS] [FILE]...\n       drainpipe <COMMAND> [OPTIONS] [FILE]...",
+    after_help = EXAMPLES
+)]
 struct Cli {
+    /// Print a man page or shell completions on stdout and exit
+    #[arg(long, value_name = "WHAT", value_enum)]
+    generate: Option<Generate>,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Generate {
+    /// A man page (roff): `drainpipe --generate man > ~/.local/share/man/man1/drainpipe.1`
+    Man,
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
 }
 
 #[derive(Subcommand)]
@@ -32,11 +68,20 @@ enum Command {
     Validate(ValidateArgs),
 }
 
+/// The subcommands, as the argument rewriting in [`normalise_args`] knows them.
+const COMMANDS: [&str; 3] = ["convert", "validate", "help"];
+
 #[derive(Args)]
 struct CommonArgs {
     /// Input files or directories; none or `-` reads stdin. Gzip is detected and undone.
     #[arg(value_name = "FILE")]
-    files: Vec<String>,
+    files: Vec<PathBuf>,
+    /// Also read the inputs listed in FILE (`-`: stdin), one path a line
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<PathBuf>,
+    /// With --files-from: paths are separated by NUL bytes, not newlines (`find -print0`)
+    #[arg(short = '0', long = "null", requires = "files_from")]
+    null: bool,
     /// Worker threads [default: all cores]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
@@ -58,9 +103,18 @@ struct CommonArgs {
         long,
         value_name = "TOKEN",
         env = "DRAINPIPE_DRAIN_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = clap::value_parser!(OsString)
     )]
-    drain_token: Option<String>,
+    drain_token: Option<OsString>,
+    /// `heroku logs` on a live pipe: how long the pipe must stay quiet before its last message
+    /// is taken as complete. Longer joins later continuation lines; shorter shows records sooner.
+    #[arg(long, value_name = "MS", default_value = "40",
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    idle_ms: u64,
+    /// The name reports give stdin (default `<stdin>`)
+    #[arg(long, value_name = "NAME")]
+    stdin_name: Option<String>,
     /// No progress line (it is only shown when stderr is a terminal and stdout is not)
     #[arg(long, short)]
     quiet: bool,
@@ -114,6 +168,9 @@ struct ConvertArgs {
     /// Write rejected frames, verbatim, to FILE
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
+    /// Also write the run's validation report (as `validate --report json` prints it) to FILE
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
     /// Add Panther's standard p_* fields and omit null fields
     #[arg(long)]
     panther: bool,
@@ -174,49 +231,231 @@ fn parse_fields(s: &str) -> Result<FieldList, String> {
     Field::parse_list(s).map(FieldList)
 }
 
-/// `drainpipe [FILE...]` means `drainpipe convert [FILE...]`.
-fn with_default_command(mut args: Vec<String>) -> Vec<String> {
-    let known = [
-        "convert",
-        "validate",
-        "help",
-        "-h",
-        "--help",
-        "-V",
-        "--version",
-    ];
-    if args.get(1).is_none_or(|a| !known.contains(&a.as_str())) {
-        args.insert(1, "convert".into());
+/// Rewrites the command line so clap sees a subcommand first: `drainpipe [FILE...]` means
+/// `drainpipe convert [FILE...]`, and options may come before the subcommand
+/// (`drainpipe --strict validate x`). The first operand that is not an option's value decides:
+/// a command name moves to the front, anything else is a file and `convert` goes in front.
+/// An operand that names no file but looks like a misspelt command is a usage error.
+fn normalise_args(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
+    let top_level = ["-h", "--help", "-V", "--version", "--generate"];
+    if args.get(1).is_some_and(|a| {
+        let a = a.as_bytes();
+        top_level.iter().any(|t| a == t.as_bytes()) || a.starts_with(b"--generate=")
+    }) {
+        return Ok(args);
     }
-    args
+    let cmd = Cli::command();
+    let convert = cmd
+        .find_subcommand("convert")
+        .expect("convert is a subcommand");
+    let takes_value = |long: Option<&[u8]>, short: Option<char>| {
+        convert.get_arguments().any(|a| {
+            !a.is_positional()
+                && a.get_action().takes_values()
+                && (long.is_some_and(|l| a.get_long().is_some_and(|n| n.as_bytes() == l))
+                    || short.is_some_and(|s| a.get_short() == Some(s)))
+        })
+    };
+    let mut i = 1;
+    let mut operand = None;
+    while i < args.len() {
+        let a = args[i].as_bytes();
+        if a == b"--" {
+            break;
+        }
+        if let Some(long) = a.strip_prefix(b"--") {
+            if !long.contains(&b'=') && takes_value(Some(long), None) {
+                i += 1;
+            }
+        } else if a.len() > 1 && a[0] == b'-' {
+            for (k, &c) in a[1..].iter().enumerate() {
+                if takes_value(None, Some(c as char)) {
+                    if k == a.len() - 2 {
+                        i += 1;
+                    }
+                    break;
+                }
+            }
+        } else {
+            operand = Some(i);
+            break;
+        }
+        i += 1;
+    }
+    if let Some(j) = operand {
+        let name = args[j].as_bytes();
+        if let Some(c) = COMMANDS.iter().find(|c| c.as_bytes() == name) {
+            args.remove(j);
+            args.insert(1, OsString::from(*c));
+            return Ok(args);
+        }
+        let text = String::from_utf8_lossy(name);
+        if name != b"-" && !Path::new(&args[j]).exists() {
+            if let Some(c) = COMMANDS
+                .iter()
+                .find(|c| text.len() >= 3 && strsim::damerau_levenshtein(&text, c) <= 2)
+            {
+                return Err(format!(
+                    "{text:?} is neither a file nor a command; did you mean `drainpipe {c}`? \
+                     (a file named like a command is written ./{text})"
+                ));
+            }
+        }
+    }
+    args.insert(1, OsString::from("convert"));
+    Ok(args)
+}
+
+/// Prints on stderr. Whether stderr can take it changes nothing (SPEC §4): no panic, and the
+/// exit code stays what the run decided.
+macro_rules! note {
+    ($($t:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($t)*);
+    }};
+}
+
+/// A usage error: clap's style, exit 2, nothing touched.
+fn usage_error(message: &str) -> ExitCode {
+    note!("drainpipe: error: {message}\n\nFor more information, try '--help'.");
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(with_default_command(std::env::args().collect()));
-    match run(cli) {
+    let args = match normalise_args(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(message) => return usage_error(&message),
+    };
+    let matches = Cli::command().get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    if let Some(what) = cli.generate {
+        return generate(what);
+    }
+    if let Err(e) = drainpipe::output::cleanup_on_signals() {
+        note!("drainpipe: warning: cannot watch for signals: {e}");
+    }
+    let sub = matches.subcommand().map(|(_, m)| m);
+    let result = match cli.command {
+        Some(Command::Convert(a)) => convert(a, sub.expect("subcommand")),
+        Some(Command::Validate(a)) => validate(a, sub.expect("subcommand")),
+        None => return usage_error("no command"),
+    };
+    match result {
         Ok(code) => code,
-        Err(e) => {
+        Err(Failure::Usage(m)) => usage_error(&m),
+        Err(Failure::Other(e)) => {
             if e.downcast_ref::<io::Error>()
                 .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
             {
                 // `drainpipe | head`: the reader has what it wanted.
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(io::stderr(), "drainpipe: error: {e:#}");
+            note!("drainpipe: error: {e:#}");
             ExitCode::from(2)
         }
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
-    match cli.command {
-        Command::Convert(a) => convert(a),
-        Command::Validate(a) => validate(a),
+/// Why a command could not finish.
+enum Failure {
+    /// The command line asks for something that cannot be done: exit 2 before anything is read
+    /// or written.
+    Usage(String),
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> std::convert::From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure::Other(e.into())
     }
 }
 
-/// Expands operands into inputs, reporting those that cannot even be listed.
-fn options(common: &CommonArgs, mode: Mode) -> Options {
+fn generate(what: Generate) -> ExitCode {
+    let mut cmd = Cli::command();
+    // Into memory first: clap_complete panics when its writer fails, and stdout can fail.
+    let mut text = Vec::new();
+    let shell = match what {
+        Generate::Man => {
+            clap_mangen::Man::new(cmd.clone())
+                .render(&mut text)
+                .expect("writing to memory");
+            None
+        }
+        Generate::Bash => Some(clap_complete::Shell::Bash),
+        Generate::Zsh => Some(clap_complete::Shell::Zsh),
+        Generate::Fish => Some(clap_complete::Shell::Fish),
+        Generate::Elvish => Some(clap_complete::Shell::Elvish),
+        Generate::Powershell => Some(clap_complete::Shell::PowerShell),
+    };
+    if let Some(shell) = shell {
+        clap_complete::generate(shell, &mut cmd, "drainpipe", &mut text);
+    }
+    let mut out = io::stdout().lock();
+    match out.write_all(&text).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            note!("drainpipe: error: writing to stdout: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The run's inputs: operands, then `--files-from`, expanded; notes for what a walk skipped.
+fn inputs(common: &CommonArgs) -> Result<Vec<Input>, Failure> {
+    let mut operands = common.files.clone();
+    if let Some(list) = &common.files_from {
+        let bytes = if list.as_os_str() == "-" {
+            let mut v = Vec::new();
+            io::Read::read_to_end(&mut io::stdin(), &mut v)
+                .map_err(|e| Failure::Usage(format!("cannot read --files-from -: {e}")))?;
+            v
+        } else {
+            std::fs::read(list).map_err(|e| {
+                Failure::Usage(format!(
+                    "cannot read --files-from {}: {}",
+                    list.display(),
+                    drainpipe::error::io_message(&e)
+                ))
+            })?
+        };
+        let sep = if common.null { b'\0' } else { b'\n' };
+        let listed: Vec<PathBuf> = bytes
+            .split(|&b| b == sep)
+            .map(|p| {
+                if sep == b'\n' {
+                    p.strip_suffix(b"\r").unwrap_or(p)
+                } else {
+                    p
+                }
+            })
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(OsString::from_vec(p.to_vec())))
+            .collect();
+        if listed.iter().any(|p| p.as_os_str() == "-") && list.as_os_str() == "-" {
+            return Err(Failure::Usage(
+                "--files-from - reads the list from stdin, so the list cannot name stdin".into(),
+            ));
+        }
+        if common.files.is_empty() && listed.is_empty() {
+            return Err(Failure::Usage(format!(
+                "--files-from {} lists no input",
+                list.display()
+            )));
+        }
+        operands.extend(listed);
+    }
+    let expanded = input::expand(&operands);
+    for s in &expanded.skipped {
+        note!("drainpipe: {s}");
+    }
+    Ok(expanded.inputs)
+}
+
+/// The pipeline's options from the command line.
+fn options(common: &CommonArgs, m: &ArgMatches, mode: Mode) -> Result<Options, Failure> {
     let mut o = Options::new(mode);
     if let Some(t) = common.threads {
         o.threads = usize::from(t);
@@ -230,9 +469,25 @@ fn options(common: &CommonArgs, mode: Mode) -> Options {
         From::Http => InputFormat::Http,
         From::Cli => InputFormat::Cli,
     });
-    o.drain_token = common.drain_token.as_ref().map(|t| t.as_bytes().to_vec());
+    o.drain_token = match &common.drain_token {
+        // An empty variable is an unset one (as for most tools' *_TOKEN variables); an empty
+        // option is a mistake.
+        Some(t) if t.is_empty() => {
+            if m.value_source("drain_token") == Some(ValueSource::EnvVariable) {
+                None
+            } else {
+                return Err(Failure::Usage(
+                    "--drain-token is empty (unset DRAINPIPE_DRAIN_TOKEN or give a token)".into(),
+                ));
+            }
+        }
+        Some(t) => Some(t.as_bytes().to_vec()),
+        None => None,
+    };
     o.block_size = usize::try_from(common.block_size).unwrap_or(usize::MAX);
-    o
+    o.idle = std::time::Duration::from_millis(common.idle_ms);
+    o.stdin_name = common.stdin_name.clone();
+    Ok(o)
 }
 
 /// A progress line for batch work watched from a terminal: stderr is one, stdout is not (it
@@ -259,8 +514,45 @@ fn exit_code(s: &Summary) -> ExitCode {
     }
 }
 
-fn convert(a: ConvertArgs) -> Result<ExitCode> {
-    let list = input::expand(&a.common.files);
+/// Refuses outputs that would destroy an input or each other, before anything is touched.
+fn check_outputs(outputs: &[(&str, &Path)], inputs: &[Input]) -> Result<(), Failure> {
+    use drainpipe::output::same_file;
+    for (k, (flag, out)) in outputs.iter().enumerate() {
+        for (flag2, out2) in &outputs[k + 1..] {
+            if same_file(out, out2) {
+                return Err(Failure::Usage(format!(
+                    "{flag} {} and {flag2} {} are the same file",
+                    out.display(),
+                    out2.display()
+                )));
+            }
+        }
+        for i in inputs {
+            let hit = match i {
+                Input::Path(p) => same_file(out, p),
+                Input::Stdin => drainpipe::output::is_stdin(out),
+                Input::Failed { .. } => false,
+            };
+            if hit {
+                return Err(Failure::Usage(format!(
+                    "{flag} {} is also an input ({}): refusing to overwrite it",
+                    out.display(),
+                    i.name()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn create(p: &Path) -> Result<AtomicFile, Failure> {
+    AtomicFile::create(p)
+        .with_context(|| format!("cannot create {}", p.display()))
+        .map_err(Failure::Other)
+}
+
+fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
+    let list = inputs(&a.common)?;
     let mut spec = OutputSpec::new(match a.to {
         To::Ndjson => Format::Ndjson,
         To::Csv => Format::Csv,
@@ -278,19 +570,33 @@ fn convert(a: ConvertArgs) -> Result<ExitCode> {
             (now.timestamp_nanos_opt().unwrap_or(0) as u64) ^ u64::from(std::process::id());
     }
     let header = spec.header();
-    let mut opts = options(&a.common, Mode::Convert(spec));
+    let mut opts = options(&a.common, m, Mode::Convert(spec))?;
     opts.stop_at_first_error = a.on_error == OnError::Fail;
+    let mut outputs: Vec<(&str, &Path)> = Vec::new();
+    if let Some(p) = &a.output {
+        outputs.push(("-o", p));
+    }
+    if let Some(p) = &a.rejects {
+        outputs.push(("--rejects", p));
+    }
+    if let Some(p) = &a.report_json {
+        outputs.push(("--report-json", p));
+    }
+    check_outputs(&outputs, &list)?;
 
     let mut out = match &a.output {
-        Some(p) => Destination::File(
-            AtomicFile::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        ),
+        Some(p) => Destination::File(create(p)?),
         None => Destination::stdout(),
     };
-    let rejects = match &a.rejects {
-        Some(p) => {
-            Some(AtomicFile::create(p).with_context(|| format!("cannot create {}", p.display()))?)
-        }
+    let rejects = a.rejects.as_deref().map(create).transpose()?;
+    let mut report = match &a.report_json {
+        Some(p) => Some(ReportSink::new(
+            create(p)?,
+            ReportFormat::Json,
+            false,
+            None,
+            list.len(),
+        )?),
         None => None,
     };
     if !header.is_empty() {
@@ -301,7 +607,11 @@ fn convert(a: ConvertArgs) -> Result<ExitCode> {
     }
     let mut sink = ConvertSink::new(out, rejects);
     let progress = progress(&a.common, &list, &mut opts);
-    let summary = pipeline::run(&list, &opts, &mut sink).context("writing output");
+    let summary = match &mut report {
+        Some(r) => pipeline::run(&list, &opts, &mut drainpipe::pipeline::Tee(&mut sink, r)),
+        None => pipeline::run(&list, &opts, &mut sink),
+    }
+    .context("writing output");
     drop(progress);
     let summary = summary?;
     let ConvertSink {
@@ -313,26 +623,43 @@ fn convert(a: ConvertArgs) -> Result<ExitCode> {
     if summary.stopped {
         // --on-error fail: no output file, the error in full.
         if let Some((name, d)) = &first_error {
-            eprintln!("drainpipe: {}", text_line(d, name));
+            note!("drainpipe: {}", text_line(d, name));
         }
         if let Destination::Stdout(mut w) = out {
             w.flush()?;
+        }
+    } else if summary.io_errors > 0 {
+        // An input could not be read: files that should hold all of it are left unwritten.
+        if let Destination::Stdout(mut w) = out {
+            w.flush()?;
+        }
+        for (flag, p) in &outputs {
+            note!(
+                "drainpipe: {flag} {} not written: an input could not be read",
+                p.display()
+            );
         }
     } else {
         out.finish().context("writing output")?;
         if let Some(r) = rejects {
             r.commit().context("writing rejects")?;
         }
+        if let Some(r) = report {
+            let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();
+            r.finish(&summary, &names)?
+                .commit()
+                .context("writing the report")?;
+        }
     }
     if let Some(line) = summary_line(&summary, first_error.as_ref()) {
-        eprintln!("{line}");
+        note!("{line}");
     }
     Ok(exit_code(&summary))
 }
 
-fn validate(a: ValidateArgs) -> Result<ExitCode> {
-    let list = input::expand(&a.common.files);
-    let mut opts = options(&a.common, Mode::Validate);
+fn validate(a: ValidateArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
+    let list = inputs(&a.common)?;
+    let mut opts = options(&a.common, m, Mode::Validate)?;
     let format = match a.report {
         Report::Text => ReportFormat::Text,
         Report::Json => ReportFormat::Json,
@@ -353,7 +680,7 @@ fn validate(a: ValidateArgs) -> Result<ExitCode> {
     let summary = pipeline::run(&list, &opts, &mut sink);
     drop(progress);
     let summary = summary?;
-    let names: Vec<String> = list.iter().map(Input::name).collect();
+    let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();
     sink.finish(&summary, &names)?;
     Ok(exit_code(&summary))
 }

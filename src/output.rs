@@ -11,22 +11,93 @@ use std::path::{Path, PathBuf};
 /// same directory and renamed over the destination by [`AtomicFile::commit`]. Dropped without
 /// a commit, the temporary file is removed, so a failed run leaves no half-written output.
 ///
+/// The temporary file is created exclusively under a random name (`tempfile`: `O_EXCL`, so a
+/// link planted in a shared directory is never followed), readable only by its owner while it
+/// is written; the finished file gets the mode of the file it replaces, or the mode a new file
+/// gets under the umask. A destination that is a symbolic link is written through it: the
+/// temporary file goes beside the link's target and replaces the target. A signal that ends the
+/// run removes the temporary file ([`cleanup_on_signals`]).
+///
 /// A destination that exists and is not a regular file (`/dev/null`, a FIFO, `/dev/stdout`)
 /// is written directly: renaming over it would replace a device or a pipe with a file.
 pub struct AtomicFile {
+    /// The file the output ends up as (symbolic links resolved).
     dest: PathBuf,
-    /// `None` when writing directly.
-    tmp: Option<PathBuf>,
+    /// The temporary file while writing atomically; `None` when writing directly.
+    tmp: Option<tempfile::TempPath>,
+    /// Mode for the finished file.
+    mode: u32,
     file: Option<BufWriter<File>>,
+}
+
+/// Temporary files of this process, removed if a signal ends it.
+static TEMP_FILES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn temp_files() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    TEMP_FILES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes this process's temporary files when SIGINT, SIGTERM or SIGHUP arrives, then lets the
+/// signal end the process as it would have (so the exit status still shows the signal).
+pub fn cleanup_on_signals() -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new()
+        .name("drainpipe-signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                for p in temp_files().drain(..) {
+                    let _ = std::fs::remove_file(p);
+                }
+                let _ = signal_hook::low_level::emulate_default_handler(sig);
+                std::process::exit(128 + sig);
+            }
+        })?;
+    Ok(())
+}
+
+/// Follows symbolic links from `path` to the file they lead to (which need not exist yet), as
+/// `open` would, so the output replaces the target and the link stays.
+pub fn resolve_links(path: &Path) -> io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// The process's umask (Linux tells it in /proc; 022 where it cannot be read).
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }
 
 impl AtomicFile {
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
-        if std::fs::metadata(dest).is_ok_and(|m| !m.is_file()) {
-            let file = std::fs::OpenOptions::new().write(true).open(dest)?;
+        use std::os::unix::fs::PermissionsExt;
+        let dest = resolve_links(dest)?;
+        let existing = std::fs::metadata(&dest).ok();
+        if existing.as_ref().is_some_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new().write(true).open(&dest)?;
             return Ok(AtomicFile {
-                dest: dest.to_path_buf(),
+                dest,
                 tmp: None,
+                mode: 0,
                 file: Some(BufWriter::with_capacity(1 << 20, file)),
             });
         }
@@ -36,28 +107,100 @@ impl AtomicFile {
         };
         let name = dest
             .file_name()
-            .ok_or_else(|| io::Error::other("output path names no file"))?
-            .to_string_lossy();
-        let tmp = dir.join(format!(".{name}.drainpipe-{}.tmp", std::process::id()));
-        let file = File::create(&tmp)?;
+            .ok_or_else(|| io::Error::other("output path names no file"))?;
+        let mut prefix = std::ffi::OsString::from(".");
+        prefix.push(name);
+        prefix.push(TEMP_MARK);
+        let mut registry = temp_files();
+        let tmp = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".tmp")
+            .rand_bytes(8)
+            .tempfile_in(&dir)?;
+        let (file, tmp) = tmp.into_parts();
+        registry.push(tmp.to_path_buf());
+        drop(registry);
+        let mode = match existing {
+            Some(m) => m.permissions().mode() & 0o7777,
+            None => 0o666 & !umask(),
+        };
         Ok(AtomicFile {
-            dest: dest.to_path_buf(),
+            dest,
             tmp: Some(tmp),
+            mode,
             file: Some(BufWriter::with_capacity(1 << 20, file)),
         })
     }
 
     pub fn commit(mut self) -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
         let file = self.file.take().expect("not yet committed");
         let file = file.into_inner().map_err(|e| e.into_error())?;
-        match &self.tmp {
+        match self.tmp.take() {
             Some(tmp) => {
+                file.set_permissions(std::fs::Permissions::from_mode(self.mode))?;
                 file.sync_all()?;
-                std::fs::rename(tmp, &self.dest)
+                let path = tmp.to_path_buf();
+                let kept = tmp.keep().map_err(|e| e.error)?;
+                let renamed = std::fs::rename(&kept, &self.dest);
+                if renamed.is_err() {
+                    let _ = std::fs::remove_file(&kept);
+                }
+                temp_files().retain(|p| *p != path);
+                renamed
             }
             None => Ok(()),
         }
     }
+}
+
+/// Whether `a` and `b` are the same regular file: the same device and inode when both exist
+/// (hard links and other spellings included), the same place when neither does yet. Devices and
+/// FIFOs are written in place and may be shared (`-o /dev/null --rejects /dev/null`).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.is_file() && x.dev() == y.dev() && x.ino() == y.ino(),
+        (Err(_), Err(_)) => match (place(a), place(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Where a file that does not exist yet would be created: its directory's canonical path and
+/// its name.
+fn place(p: &Path) -> Option<PathBuf> {
+    let p = resolve_links(p).ok()?;
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(dir.canonicalize().ok()?.join(p.file_name()?))
+}
+
+/// Whether stdin is the regular file at `p` (`drainpipe -o x < x`).
+pub fn is_stdin(p: &Path) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(fd) = io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    match (File::from(fd).metadata(), std::fs::metadata(p)) {
+        (Ok(x), Ok(y)) => x.is_file() && x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// What every temporary output file's name holds (`.NAME.drainpipe-RANDOM.tmp`): a directory
+/// walk never reads such a file as an input.
+pub const TEMP_MARK: &str = ".drainpipe-";
+
+/// Whether `name` is one of drainpipe's temporary output files.
+pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    let n = name.to_string_lossy();
+    n.starts_with('.') && n.ends_with(".tmp") && n.contains(TEMP_MARK)
 }
 
 impl Write for AtomicFile {
@@ -74,8 +217,11 @@ impl Write for AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if let (Some(_), Some(tmp)) = (self.file.take(), &self.tmp) {
-            let _ = std::fs::remove_file(tmp);
+        if let Some(tmp) = self.tmp.take() {
+            let path = tmp.to_path_buf();
+            self.file.take();
+            drop(tmp); // removes the file
+            temp_files().retain(|p| *p != path);
         }
     }
 }
@@ -144,7 +290,8 @@ impl Sink for ConvertSink {
 
     fn diagnostic(&mut self, d: &Diagnostic, input_name: &str) -> io::Result<()> {
         if d.line == 0 {
-            writeln!(self.stderr, "drainpipe: {}", text_line(d, input_name))?;
+            // Whether stderr can take it or not changes nothing about the run (SPEC §4).
+            let _ = writeln!(self.stderr, "drainpipe: {}", text_line(d, input_name));
         }
         // The first bad frame, for `--on-error fail` and the summary's "first:". Whole-input
         // problems (line 0) are printed above as they happen.
@@ -181,12 +328,13 @@ pub fn text_line(d: &Diagnostic, input_name: &str) -> String {
     }
 }
 
-/// `code n, code n` for the codes that occurred, in the documented order.
-pub fn counts_by_code(s: &Summary, warnings: bool) -> String {
+/// `code n, code n` for the codes reported with `severity`, in the documented order.
+pub fn counts_by_code(s: &Summary, severity: Severity) -> String {
+    let counts = s.by_code(severity);
     Code::ALL
         .iter()
-        .filter(|c| c.is_warning() == warnings && s.by_code[c.index()] > 0)
-        .map(|c| format!("{} {}", c, s.by_code[c.index()]))
+        .filter(|c| counts[c.index()] > 0)
+        .map(|c| format!("{} {}", c, counts[c.index()]))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -197,7 +345,7 @@ pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option
         return None;
     }
     let mut line = format!("drainpipe: {} of {} frames rejected", s.rejected, s.frames);
-    let errors = counts_by_code(s, false);
+    let errors = counts_by_code(s, Severity::Error);
     if !errors.is_empty() {
         line.push_str(&format!(" ({errors})"));
     }
@@ -205,7 +353,7 @@ pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option
         line.push_str(&format!(
             "; {} with warnings ({})",
             s.warned,
-            counts_by_code(s, true)
+            counts_by_code(s, Severity::Warning)
         ));
     }
     if s.errors() > s.rejected {

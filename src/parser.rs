@@ -310,6 +310,24 @@ pub fn parse_cli(unit: &[u8]) -> Result<(Record<'_>, Option<Warning>), FieldErro
     ))
 }
 
+/// Parses `heroku logs` continuation lines that arrived after their message was written (a
+/// live pipe went quiet in between): the record takes its timestamp, source and process from
+/// `message_line`, the first line of that message, and its message is `unit`. Errors in that
+/// prefix are reported at offset 0 of `unit`.
+pub fn parse_cli_continuation<'a>(
+    message_line: &'a [u8],
+    unit: &'a [u8],
+) -> Result<(Record<'a>, Option<Warning>), FieldError> {
+    let (record, _) = parse_cli(message_line).map_err(|e| FieldError {
+        at: 0,
+        message: format!("{} (in the message these lines continue)", e.message),
+        ..e
+    })?;
+    let b = strip_terminator(unit);
+    let (message, warning) = parse_message(b, 0);
+    Ok((Record { message, ..record }, warning))
+}
+
 const CLI_SOURCE: FieldRule = FieldRule {
     name: "SOURCE",
     ..APP_NAME

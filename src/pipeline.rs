@@ -56,6 +56,11 @@ pub struct Options {
     pub drain_token: Option<Vec<u8>>,
     /// Bytes read from the inputs' files so far, for a progress line.
     pub progress: Option<Arc<AtomicU64>>,
+    /// How long a live `heroku logs` pipe must stay quiet before its pending message is taken
+    /// as complete (`--idle-ms`).
+    pub idle: std::time::Duration,
+    /// What reports call stdin (`--stdin-name`; `<stdin>` by default).
+    pub stdin_name: Option<String>,
 }
 
 impl Options {
@@ -71,7 +76,39 @@ impl Options {
             format: None,
             drain_token: None,
             progress: None,
+            idle: IDLE,
+            stdin_name: None,
         }
+    }
+
+    /// The name reports give `input`.
+    pub fn name_of(&self, input: &Input) -> String {
+        match (input, &self.stdin_name) {
+            (Input::Stdin, Some(n)) => n.clone(),
+            _ => input.name(),
+        }
+    }
+}
+
+/// Both sinks get everything, in order (`convert --report-json`).
+pub struct Tee<'a, 'b>(pub &'a mut dyn Sink, pub &'b mut dyn Sink);
+
+impl Sink for Tee<'_, '_> {
+    fn output(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.0.output(bytes)?;
+        self.1.output(bytes)
+    }
+    fn rejected(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.0.rejected(bytes)?;
+        self.1.rejected(bytes)
+    }
+    fn diagnostic(&mut self, d: &Diagnostic, input_name: &str) -> io::Result<()> {
+        self.0.diagnostic(d, input_name)?;
+        self.1.diagnostic(d, input_name)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()?;
+        self.1.flush()
     }
 }
 
@@ -89,7 +126,7 @@ pub trait Sink {
 
 /// Counts over a whole run. `frames = records + rejected`: every frame (or rejected region)
 /// ends up as exactly one of the two.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
     pub inputs: u64,
     /// Inputs that could not be read to the end (I/O) or were not a capture (`format`).
@@ -101,8 +138,11 @@ pub struct Summary {
     pub rejected: u64,
     /// Records that carry a warning.
     pub warned: u64,
-    /// Diagnostics by code (index: `Code::index`), errors and warnings alike.
-    pub by_code: [u64; Code::ALL.len()],
+    /// Diagnostics reported as errors, by code (index: `Code::index`). A warning that
+    /// `--strict` promoted is counted here, under its own code.
+    pub errors_by_code: [u64; Code::ALL.len()],
+    /// Diagnostics reported as warnings, by code.
+    pub warnings_by_code: [u64; Code::ALL.len()],
     /// HTTP requests skipped as retries (their `Logplex-Frame-Id` was seen before). Their
     /// frames are neither records nor errors.
     pub duplicates: u64,
@@ -110,20 +150,46 @@ pub struct Summary {
     pub stopped: bool,
 }
 
-impl Summary {
-    pub fn errors(&self) -> u64 {
-        Code::ALL
-            .iter()
-            .filter(|c| !c.is_warning())
-            .map(|c| self.by_code[c.index()])
-            .sum()
+impl Default for Summary {
+    fn default() -> Summary {
+        Summary {
+            inputs: 0,
+            inputs_failed: 0,
+            io_errors: 0,
+            bytes: 0,
+            frames: 0,
+            records: 0,
+            rejected: 0,
+            warned: 0,
+            errors_by_code: [0; Code::ALL.len()],
+            warnings_by_code: [0; Code::ALL.len()],
+            duplicates: 0,
+            stopped: false,
+        }
     }
+}
+
+impl Summary {
+    /// Diagnostics reported as errors (after `--strict`).
+    pub fn errors(&self) -> u64 {
+        self.errors_by_code.iter().sum()
+    }
+    /// Diagnostics reported as warnings.
     pub fn warnings(&self) -> u64 {
-        Code::ALL
-            .iter()
-            .filter(|c| c.is_warning())
-            .map(|c| self.by_code[c.index()])
-            .sum()
+        self.warnings_by_code.iter().sum()
+    }
+    /// Counts by code of the diagnostics reported with `severity`.
+    pub fn by_code(&self, severity: Severity) -> &[u64; Code::ALL.len()] {
+        match severity {
+            Severity::Error => &self.errors_by_code,
+            Severity::Warning => &self.warnings_by_code,
+        }
+    }
+    fn count(&mut self, code: Code, severity: Severity) {
+        match severity {
+            Severity::Error => self.errors_by_code[code.index()] += 1,
+            Severity::Warning => self.warnings_by_code[code.index()] += 1,
+        }
     }
 }
 
@@ -232,7 +298,7 @@ pub fn run(inputs: &[Input], opts: &Options, sink: &mut dyn Sink) -> io::Result<
             .spawn(move || read_all(&inputs, &opts, &pool, &free_rx, &tx, &stop))?
     };
 
-    let names: Vec<String> = inputs.iter().map(Input::name).collect();
+    let names: Vec<String> = inputs.iter().map(|i| opts.name_of(i)).collect();
     let result = write_in_order(&names, rx, &free_tx, sink);
     stop.store(true, Ordering::Relaxed);
     drop(free_tx);
@@ -358,6 +424,10 @@ impl Reader<'_, '_> {
         let mut total = 0u64;
         // An idle scan has been done and nothing arrived since: wait without a timeout.
         let mut idle_done = false;
+        // Bytes at the start of the buffer that belong to no unit: a UTF-8 byte-order mark at
+        // the very start of the input (`None` until the first bytes tell). Only the first
+        // batch has any.
+        let mut skip: Option<usize> = None;
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 self.spare = Some(bufs);
@@ -380,7 +450,7 @@ impl Reader<'_, '_> {
                     let timeout = if idle_done || len == 0 {
                         None
                     } else {
-                        Some(IDLE)
+                        Some(opts.idle)
                     };
                     match p.read(&mut buf[len..], timeout) {
                         Got::Bytes(n) => (n, None),
@@ -401,9 +471,21 @@ impl Reader<'_, '_> {
             let eof = failure.is_some() || (n == 0 && !idle) || (!streaming && len < buf.len());
             let mut events = std::mem::take(&mut bufs.events);
             events.clear();
-            let mut start = 0;
+            let start = match skip {
+                Some(n) => n,
+                None if len < BOM.len() && !eof && BOM.starts_with(&buf[..len]) => {
+                    bufs.events = events;
+                    continue;
+                }
+                None => *skip.insert(if buf[..len].starts_with(BOM) {
+                    BOM.len()
+                } else {
+                    0
+                }),
+            };
+            let mut start = start;
             if self.current.is_none() {
-                match detect::detect(&buf[..len], eof) {
+                match detect::detect(&buf[start..len], eof) {
                     Detection::NeedMore => {
                         bufs.events = events;
                         continue;
@@ -420,22 +502,25 @@ impl Reader<'_, '_> {
                         };
                     }
                     Detection::Found(f, at) => {
-                        if at > 0 {
+                        let at = start + at;
+                        if at > start {
                             events.push(Event::Error {
-                                start: 0,
-                                at: 0,
+                                start,
+                                at: start,
                                 code: Code::Garbage,
                                 message: format!(
                                     "not part of the {} capture that starts on a later line: \
                                      found {}",
                                     f.name(),
                                     crate::error::quote(
-                                        &buf[..memchr::memchr(b'\n', &buf[..at]).unwrap_or(at)],
+                                        &buf[start
+                                            ..memchr::memchr(b'\n', &buf[start..at])
+                                                .map_or(at, |i| start + i)],
                                         40
                                     )
                                 ),
                             });
-                            events.push(Event::Skip { start: 0, end: at });
+                            events.push(Event::Skip { start, end: at });
                         }
                         start = at;
                         format = Some(f);
@@ -491,6 +576,7 @@ impl Reader<'_, '_> {
             );
             bufs = next;
             len = rest;
+            skip = Some(0);
             if failure.is_some() || eof {
                 self.spare = Some(std::mem::take(&mut bufs));
             }
@@ -534,6 +620,9 @@ impl Reader<'_, '_> {
         (self.seen, self.spare)
     }
 }
+
+/// A UTF-8 byte-order mark: removed from the very start of an input before detection (SPEC §1).
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn unknown_format(len: usize) -> String {
     if len == 0 {
@@ -680,6 +769,7 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
                     bytes: &buf[body..end],
                     len: Some(len),
                     cli: false,
+                    message_line: None,
                     at: start,
                 };
                 w.unit(unit, &|o| body + o, Rejected::Span(start..end));
@@ -697,6 +787,25 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
                     bytes: &bytes,
                     len: None,
                     cli,
+                    message_line: None,
+                    at: start,
+                };
+                let map = |o: usize| start + moved.get(o).copied().unwrap_or(o);
+                w.unit(unit, &map, Rejected::Span(start..end));
+            }
+            Event::Continuation {
+                start,
+                end,
+                ref message_line,
+            } => {
+                w.r.units += 1;
+                let (bytes, moved) = clean_cli(&buf[start..end]);
+                let (line, _) = clean_cli(message_line);
+                let unit = Unit {
+                    bytes: &bytes,
+                    len: None,
+                    cli: true,
+                    message_line: Some(&line),
                     at: start,
                 };
                 let map = |o: usize| start + moved.get(o).copied().unwrap_or(o);
@@ -724,6 +833,9 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
     let Work {
         mut r, lines, out, ..
     } = w;
+    // Reports list in input order. Within a batch, diagnostics are found in order except where
+    // one is known only later (a request's Msg-Count, once its body is framed).
+    r.diags.sort_by_key(|d| d.offset);
     r.newlines = lines.newlines;
     r.last_newline = lines.last_newline;
     events.clear();
@@ -731,30 +843,30 @@ fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
     r
 }
 
-/// `heroku logs` text as the parser wants it: the CLI's colour codes in the prefix removed
-/// (those in the message are the app's, and stay), `\r\n` line ends as `\n`. When that
-/// removes bytes, the second value maps each byte of the result to its offset in `raw`, so
-/// columns still point into the capture.
+/// `heroku logs` text as the parser wants it: every colour code (SGR) removed from the whole
+/// unit, message and continuation lines included, and any other escape sequence inside the
+/// `TIMESTAMP SOURCE[PROCESS]:` prefix (SPEC §1: the Heroku CLI colours message bodies too);
+/// `\r\n` line ends as `\n`. When that removes bytes, the second value maps each byte of the
+/// result to its offset in `raw`, so columns still point into the capture.
 fn clean_cli(raw: &[u8]) -> (Cow<'_, [u8]>, Vec<usize>) {
-    let first = &raw[..memchr::memchr(b'\n', raw).unwrap_or(raw.len())];
     // Most messages have neither: nothing to allocate.
-    if memchr::memchr(0x1b, first).is_none() && memchr::memchr(b'\r', raw).is_none() {
+    if memchr::memchr2(0x1b, b'\r', raw).is_none() {
         return (Cow::Borrowed(raw), Vec::new());
     }
+    let first = &raw[..memchr::memchr(b'\n', raw).unwrap_or(raw.len())];
     let visible = crate::lines::prefix_len(&ansi::strip_ansi(first), true).unwrap_or(0);
     let mut drop = vec![false; raw.len()];
     let mut dropped = false;
     let (mut i, mut seen) = (0, 0);
-    while i < raw.len() && seen < visible {
-        if raw[i] == 0x1b {
-            let n = ansi::escape_len(raw, i);
+    while let Some(k) = memchr::memchr(0x1b, &raw[i..]) {
+        seen += k;
+        i += k;
+        let n = ansi::escape_len(raw, i);
+        if seen < visible || ansi::is_sgr(&raw[i..i + n]) {
             drop[i..i + n].iter_mut().for_each(|d| *d = true);
             dropped = true;
-            i += n;
-        } else {
-            seen += 1;
-            i += 1;
         }
+        i += n;
     }
     for j in memchr::memchr_iter(b'\r', raw) {
         if raw.get(j + 1) == Some(&b'\n') {
@@ -786,6 +898,9 @@ struct Unit<'u> {
     /// LEN, for octet frames.
     len: Option<u64>,
     cli: bool,
+    /// For `cli` continuation lines written on their own: the first line of their message,
+    /// whose prefix gives the record's timestamp, source and process.
+    message_line: Option<&'u [u8]>,
     /// Where the unit starts in the batch (the column of `length-mismatch`).
     at: usize,
 }
@@ -822,7 +937,9 @@ impl Work<'_> {
     /// Parses a unit and writes its record, or rejects it. `map` turns offsets in
     /// `unit.bytes` into batch offsets.
     fn unit(&mut self, unit: Unit<'_>, map: &dyn Fn(usize) -> usize, rejected: Rejected) {
-        let parsed = if unit.cli {
+        let parsed = if let Some(line) = unit.message_line {
+            parser::parse_cli_continuation(line, unit.bytes)
+        } else if unit.cli {
             parser::parse_cli(unit.bytes)
         } else {
             parser::parse(unit.bytes, unit.len)
@@ -889,17 +1006,7 @@ impl Work<'_> {
             }
             Verdict::Accept => {}
         }
-        let limit = self.opts.max_frame.saturating_mul(16);
-        let body = match req.decode_body(self.buf, limit) {
-            Ok(b) => b,
-            Err((code, message)) => {
-                self.r.units += 1;
-                self.r.rejected += 1;
-                self.diag(code, req.body_start, message, true);
-                self.r.rejects.push(Rejected::Span(req.start..req.end));
-                return;
-            }
-        };
+        let body = req.body(self.buf);
         // Body bytes sit contiguously in the capture only without gzip and chunking.
         let contiguous = !req.gzip && req.body.len() == 1;
         let map = |o: usize| {
@@ -935,6 +1042,7 @@ impl Work<'_> {
                         bytes: &body[b..end],
                         len: Some(len),
                         cli: false,
+                        message_line: None,
                         at: map(start),
                     };
                     self.unit(unit, &|o| map(b + o), span(start, end, &body));
@@ -944,11 +1052,17 @@ impl Work<'_> {
                 } => {
                     self.r.units += 1;
                     self.r.rejected += 1;
-                    found += 1;
+                    // A frame that failed counts for Logplex-Msg-Count; skipped bytes where no
+                    // frame starts (garbage) do not.
+                    if code != Code::Garbage {
+                        found += 1;
+                    }
                     self.diag(code, map(at), message, true);
                 }
                 Event::Skip { start, end } => self.r.rejects.push(span(start, end, &body)),
-                Event::Line { .. } | Event::Request(_) => unreachable!("octet framer"),
+                Event::Line { .. } | Event::Continuation { .. } | Event::Request(_) => {
+                    unreachable!("octet framer")
+                }
             }
             if self.r.rejected > 0 && self.opts.stop_at_first_error {
                 return;
@@ -1042,7 +1156,7 @@ fn write_in_order(
                         frame: pos.units + d.unit,
                         message: d.message.clone(),
                     };
-                    summary.by_code[d.code.index()] += 1;
+                    summary.count(d.code, d.severity);
                     sink.diagnostic(&diag, name)?;
                 }
                 sink.output(&b.bufs.out)?;
@@ -1081,7 +1195,7 @@ fn write_in_order(
                 if code == Code::Io {
                     summary.io_errors += 1;
                 }
-                summary.by_code[code.index()] += 1;
+                summary.count(code, Severity::Error);
                 let diag = Diagnostic {
                     input,
                     code,

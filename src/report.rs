@@ -93,11 +93,12 @@ impl<W: Write> ReportSink<W> {
                 })
             })
             .collect();
-        let by_code = |warnings: bool| -> serde_json::Map<String, serde_json::Value> {
+        let by_code = |severity: Severity| -> serde_json::Map<String, serde_json::Value> {
+            let counts = s.by_code(severity);
             Code::ALL
                 .iter()
-                .filter(|c| c.is_warning() == warnings && s.by_code[c.index()] > 0)
-                .map(|c| (c.as_str().to_string(), s.by_code[c.index()].into()))
+                .filter(|c| counts[c.index()] > 0)
+                .map(|c| (c.as_str().to_string(), counts[c.index()].into()))
                 .collect()
         };
         let summary = serde_json::json!({
@@ -111,8 +112,8 @@ impl<W: Write> ReportSink<W> {
             "duplicates": s.duplicates,
             "errors": s.errors(),
             "warnings": s.warnings(),
-            "errors_by_code": by_code(false),
-            "warnings_by_code": by_code(true),
+            "errors_by_code": by_code(Severity::Error),
+            "warnings_by_code": by_code(Severity::Warning),
             "listed": self.listed,
             "unlisted": self.unlisted,
         });
@@ -135,13 +136,13 @@ pub fn summary_text(s: &Summary) -> String {
         s.records,
         s.rejected
     );
-    let errors = counts_by_code(s, false);
+    let errors = counts_by_code(s, Severity::Error);
     line.push_str(&format!("; {} errors", s.errors()));
     if !errors.is_empty() {
         line.push_str(&format!(" ({errors})"));
     }
     line.push_str(&format!(", {} warnings", s.warnings()));
-    let warnings = counts_by_code(s, true);
+    let warnings = counts_by_code(s, Severity::Warning);
     if !warnings.is_empty() {
         line.push_str(&format!(" ({warnings})"));
     }

@@ -136,7 +136,8 @@ impl OutputSpec {
         if self.format == Format::Csv {
             let mut names: Vec<&str> = self.fields.iter().map(|f| f.name()).collect();
             if self.panther {
-                names.extend(PANTHER_COLUMNS);
+                let n = if self.writes_host() { 6 } else { 4 };
+                names.extend(&PANTHER_COLUMNS[..n]);
             }
             out.extend_from_slice(names.join(",").as_bytes());
             out.extend_from_slice(b"\r\n");
@@ -195,7 +196,7 @@ impl OutputSpec {
             out.push(b'"');
             self.push_row_id(out, row);
             out.push(b'"');
-            if let Some(h) = r.host_name {
+            if let Some(h) = r.host_name.filter(|_| self.writes_host()) {
                 key(out, indicator_column(h));
                 out.extend_from_slice(b"[");
                 push_json_str(out, h);
@@ -226,16 +227,19 @@ impl OutputSpec {
             out.extend_from_slice(&self.parse_time);
             out.push(b',');
             self.push_row_id(out, row);
-            // Both indicator columns are always present in CSV; one of them is filled.
+            // Both indicator columns are present in CSV when host_name is written; one of them
+            // is filled.
             let (ip, domain) = match r.host_name {
                 Some(h) if indicator_column(h) == "p_any_ip_addresses" => (Some(h), None),
                 Some(h) => (None, Some(h)),
                 None => (None, None),
             };
-            for cell in [ip, domain] {
-                out.push(b',');
-                if let Some(h) = cell {
-                    push_csv_cell(out, h, self.csv_safe);
+            if self.writes_host() {
+                for cell in [ip, domain] {
+                    out.push(b',');
+                    if let Some(h) = cell {
+                        push_csv_cell(out, h, self.csv_safe);
+                    }
                 }
             }
         }
@@ -245,6 +249,13 @@ impl OutputSpec {
             out.extend_from_slice(b"\"\"");
         }
         out.extend_from_slice(b"\r\n");
+    }
+
+    /// Whether `host_name` is among the written fields. Panther's indicator fields derive from
+    /// it, and only from what is written: a user who leaves the host out (it may be a drain
+    /// token) must not find it in `p_any_domain_names`.
+    fn writes_host(&self) -> bool {
+        self.fields.contains(&Field::HostName)
     }
 
     fn push_row_id(&self, out: &mut Vec<u8>, row: u64) {

@@ -216,7 +216,7 @@ fn check_accounting(input: &[u8], events: &[Event], lenient: bool) -> Result<(),
                 }
                 pos = end;
             }
-            Event::Line { .. } | Event::Request(_) => {
+            Event::Line { .. } | Event::Continuation { .. } | Event::Request(_) => {
                 return Err(TestCaseError::fail(format!(
                     "the octet framer made a line or request event: {}",
                     ctx()

@@ -45,7 +45,7 @@ fn every_error_code_has_its_exact_report_line() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         ("x marks the spot\n".as_bytes().to_vec(), "<stdin>:4:1: error[garbage]: expected a frame length (ASCII digits), found \"x marks the spot\""),
         ("012 <1>1 - h a p m x\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-length]: frame length \"012\" has a leading zero (or is zero)"),
-        ("12x <1>1\n".as_bytes().to_vec(), "<stdin>:4:3: error[frame-length]: expected a space after the frame length 12, found \"x\""),
+        ("12x <1>1\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-length]: expected a space after the frame length 12, found \"x\""),
         ("2000000 <1>1 x\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-too-large]: frame length 2000000 exceeds --max-frame 1048576"),
         ("123456789012345678901 <1>1\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-too-large]: frame length \"123456789012345678901\" has more than 20 digits"),
         ("99 <1>1 - h a p m cut short\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-truncated]: frame length says 99 bytes, but the input ends after 25"),

@@ -133,7 +133,9 @@ fn check_accounting(data: &[u8], events: &[Event], lenient: bool) {
                 }
                 pos = end;
             }
-            Event::Line { .. } | Event::Request(_) => panic!("not from the octet framer: {ev:?}"),
+            Event::Line { .. } | Event::Continuation { .. } | Event::Request(_) => {
+                panic!("not from the octet framer: {ev:?}")
+            }
         }
     }
     assert!(open_error.is_none(), "trailing Error without Skip");
