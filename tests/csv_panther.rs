@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::path::Path;
 
-/// SPEC §2 column order.
+/// The column order of README's record table.
 const COLUMNS: [&str; 9] = [
     "message_len",
     "priority",
@@ -107,7 +107,7 @@ fn cell_of(v: &Value) -> String {
     }
 }
 
-/// RFC 4180 as SPEC §3 asks: quotes iff the cell holds `,` `"` CR or LF, or starts or ends
+/// RFC 4180 as README "Records" says: quotes iff the cell holds `,` `"` CR or LF, or starts or ends
 /// with a space; `"` doubled inside quotes.
 fn needs_quotes(s: &str) -> bool {
     s.contains([',', '"', '\r', '\n']) || s.starts_with(' ') || s.ends_with(' ')
@@ -209,7 +209,7 @@ fn assert_recent(parse_time: &str) {
     assert!(age <= 60, "p_parse_time {parse_time} is {age}s from now");
 }
 
-/// The message a frame carrying `text` (plus Heroku's `\n`) must give, by SPEC §2.
+/// The message a frame carrying `text` (plus Heroku's `\n`) must give, by README "Records".
 fn expected_message(text: &str) -> Option<String> {
     let body = format!("{text}\n");
     let body = body
@@ -289,18 +289,12 @@ fn awkward_messages() -> Vec<String> {
         "\\",
         "x y",
     ];
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for _ in 0..300 {
         let mut s = String::new();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let n = x % 12;
+        let n = rng.next() % 12;
         for _ in 0..n {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            s.push_str(pieces[(x % pieces.len() as u64) as usize]);
+            s.push_str(pieces[(rng.next() % pieces.len() as u64) as usize]);
         }
         m.push(s);
     }
@@ -606,7 +600,7 @@ fn check_panther_object(
     let obj = ordered_object(line);
     let keys: Vec<&str> = obj.iter().map(|(k, _)| k.as_str()).collect();
     let get = |k: &str| obj.iter().find(|(key, _)| key == k).map(|(_, v)| v);
-    // Record fields: the non-null ones, in SPEC order, with their plain values; nulls absent.
+    // Record fields: the non-null ones, in README order, with their plain values; nulls absent.
     let want_fields: Vec<&str> = COLUMNS
         .iter()
         .copied()

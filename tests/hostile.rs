@@ -287,41 +287,13 @@ fn hostile_mix_is_accounted_for_byte_by_byte_at_any_block_size() {
     }
 }
 
-/// Peak RSS of `drainpipe args` in KiB, via GNU time, with the run's output (time's own lines
-/// removed from stderr). `None` (and a note) where /usr/bin/time cannot measure.
+/// Peak RSS of `drainpipe args` in KiB, from the kernel's own account of the child
+/// (`wait4`'s `ru_maxrss`: no tool needed, so the check always runs).
 fn with_peak_rss(args: &[&str]) -> (Output, Option<u64>) {
-    let time = Path::new("/usr/bin/time");
-    let probe = Command::new(time).args(["-v", "true"]).output();
-    let usable =
-        probe.is_ok_and(|p| String::from_utf8_lossy(&p.stderr).contains("Maximum resident"));
-    if !usable {
-        eprintln!("NOTE: /usr/bin/time -v is not available; peak memory not checked");
-        return (drainpipe(args), None);
-    }
-    let mut cmd = Command::new(time);
-    cmd.arg("-v")
-        .arg(env!("CARGO_BIN_EXE_drainpipe"))
-        .args(args);
-    let mut o = run_bounded(cmd, None, LIMIT);
-    let all = stderr(&o);
-    let (ours, theirs) = match all.find("\tCommand being timed:") {
-        Some(i) => all.split_at(i),
-        None => panic!("no report from time: {all}"),
-    };
-    let ours = ours
-        .lines()
-        .filter(|l| !l.starts_with("Command exited with non-zero status"))
-        .map(|l| format!("{l}\n"))
-        .collect::<String>();
-    let rss = theirs
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .and_then(|n| n.trim().parse().ok());
-    o.stderr = ours.into_bytes();
-    (o, rss)
+    let mut cmd = bin();
+    cmd.args(args);
+    let (o, rss) = run_measured(cmd, LIMIT);
+    (o, Some(rss))
 }
 
 /// A 100 MiB input that is one single line of `byte`.

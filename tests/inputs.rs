@@ -178,12 +178,6 @@ fn http_retries_msg_count_and_drain_token() {
     assert!(text.contains("Logplex-Drain-Token: [redacted]"), "{text}");
 }
 
-fn post(headers: &str, body: &[u8]) -> Vec<u8> {
-    let mut v = format!("POST /logs HTTP/1.1\r\nHost: x\r\n{headers}\r\n").into_bytes();
-    v.extend_from_slice(body);
-    v
-}
-
 #[test]
 fn http_body_shorter_than_its_content_length() {
     let body = good("cut short");
@@ -306,12 +300,6 @@ fn lines_before_the_first_recognisable_one_are_garbage() {
     assert_eq!(reported(&stdout(&o)), [(1, 1, "garbage".to_string())]);
     let c = run(&[], &capture);
     assert!(stdout(&c).contains("after the junk"));
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 #[test]
@@ -592,7 +580,7 @@ fn gen_drain_formats_carry_the_same_messages() {
         for key in ["timestamp", "app_name", "process_id"] {
             assert_eq!(o[key], c[key], "{key}: {o} vs {c}");
         }
-        // `heroku logs` text loses every colour code, the app's own included (SPEC §1).
+        // `heroku logs` text loses every colour code, the app's own included (README "Inputs").
         let message = o["message"].as_str().map(strip_sgr);
         assert_eq!(message.as_deref(), c["message"].as_str(), "{o} vs {c}");
         for key in [
@@ -653,7 +641,7 @@ fn gen_drain_corruptions_in_lines_and_cli_are_accounted_for() {
     );
 
     // heroku logs text: missing fields and a truncated last line read as continuation lines
-    // (SPEC), so those messages join the previous one; bad timestamps are errors.
+    // (README "Inputs"), so those messages join the previous one; bad timestamps are errors.
     let (cli, stats) = with(&["--format", "cli", "--ansi"]).unwrap();
     let planted = |k: &str| stats["corruptions"][k].as_u64().unwrap_or(0);
     let v = run(&["validate", "--report", "json"], &cli);

@@ -3,13 +3,19 @@
 //! These call the library directly (no binary), so a few hundred cases per property run in
 //! well under a second each in a debug build. Every property compares against something
 //! independent: a reference frame writer, chrono for timestamps, serde_json and the csv crate
-//! for the writers, a one-shot scan for piecewise scans, and a small reference of SPEC §1's
+//! for the writers, a one-shot scan for piecewise scans, and a small reference of README's
 //! delimitation and resynchronisation rules for the framer's accounting.
 
+mod common;
+
 use chrono::{DateTime, NaiveDate, Utc};
-use drainpipe::framer::{merge_skips, Event, Framer};
-use drainpipe::parser::{parse, Record};
-use drainpipe::writer::{push_csv_cell, push_json_str, Format, OutputSpec};
+use common::accounting;
+use drainpipe::encode::csv::push_csv_cell;
+use drainpipe::encode::escape::push_json_str;
+use drainpipe::encode::{Encoder, OutputFormat};
+use drainpipe::record::{parse, Record};
+use drainpipe::split::octet::Framer;
+use drainpipe::split::{merge_skips, Event};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -78,10 +84,10 @@ fn scan_pieces(framer: &mut Framer, input: &[u8], sizes: &[usize], eof_alone: bo
 }
 
 // ---------------------------------------------------------------------------------------------
-// A reference of SPEC §1, written from the text rather than from framer.rs
+// A reference of README "Framing", written from the text rather than from the framer
 // ---------------------------------------------------------------------------------------------
 
-/// The framer reads at most this many LEN digits (SPEC: more than 20 is `frame-too-large`);
+/// The framer reads at most this many LEN digits (README: more than 20 is `frame-too-large`);
 /// a longer digit run is never a plausible frame start or delimiter.
 const MAX_LEN_DIGITS: usize = 20;
 
@@ -105,24 +111,11 @@ fn frame_start_follows(b: &[u8]) -> bool {
     d > 0 && d <= MAX_LEN_DIGITS && b[0] != b'0' && b[d..].starts_with(b" <")
 }
 
-/// Whether `b` is made only of tolerated separators (`\n`, `\r\n`).
-fn separators_only(b: &[u8]) -> bool {
-    let mut i = 0;
-    while i < b.len() {
-        match (b[i], b.get(i + 1)) {
-            (b'\n', _) => i += 1,
-            (b'\r', Some(b'\n')) => i += 2,
-            _ => return false,
-        }
-    }
-    true
-}
-
 fn show(b: &[u8]) -> String {
     format!("{:?}", String::from_utf8_lossy(b))
 }
 
-/// Accounting (property d) plus the SPEC §1 rules each event must satisfy:
+/// Accounting (property d) plus README "Framing"'s rules each event must satisfy:
 /// - every byte is in exactly one Frame or one rejected region (Error + Skip), or is a
 ///   tolerated separator between them; events come in input order without overlap;
 /// - each Error is followed by exactly one Skip (after merging) that starts where it does,
@@ -133,59 +126,22 @@ fn show(b: &[u8]) -> String {
 /// - a rejected region (and a lenient frame whose LEN is wrong) ends at end of input or at a
 ///   line start that begins a plausible frame, and no line start inside it does.
 fn check_accounting(input: &[u8], events: &[Event], lenient: bool) -> Result<(), TestCaseError> {
-    let mut pos = 0usize;
-    let mut open_error: Option<usize> = None;
+    accounting::tiles(input, events)
+        .map_err(|m| TestCaseError::fail(format!("{m} in {events:?}\ninput {}", show(input))))?;
     for (k, ev) in events.iter().enumerate() {
         let ctx = || format!("event {k} {ev:?} of {events:?}\ninput {}", show(input));
         match *ev {
             Event::Skip { start, end } => {
-                let Some(es) = open_error.take() else {
-                    return Err(TestCaseError::fail(format!(
-                        "Skip without Error: {}",
-                        ctx()
-                    )));
-                };
-                prop_assert_eq!(start, es, "Skip must start where its Error does: {}", ctx());
-                prop_assert_eq!(start, pos, "{}", ctx());
-                prop_assert!(start < end && end <= input.len(), "{}", ctx());
                 check_region_end(input, start, end)
                     .map_err(|m| TestCaseError::fail(format!("rejected region: {m}: {}", ctx())))?;
-                pos = end;
             }
-            _ if open_error.is_some() => {
-                return Err(TestCaseError::fail(format!(
-                    "Error not followed by its Skip: {}",
-                    ctx()
-                )));
-            }
-            Event::Error { start, at, .. } => {
-                prop_assert!(start >= pos, "overlap: {}", ctx());
-                prop_assert!(
-                    separators_only(&input[pos..start]),
-                    "bytes {pos}..{start} not accounted for: {}",
-                    ctx()
-                );
-                prop_assert!(start <= at && at < input.len(), "{}", ctx());
-                open_error = Some(start);
-                pos = start;
-            }
+            Event::Error { .. } => {}
             Event::Frame {
                 start,
                 body,
                 end,
                 len,
             } => {
-                prop_assert!(start >= pos, "overlap: {}", ctx());
-                prop_assert!(
-                    separators_only(&input[pos..start]),
-                    "bytes {pos}..{start} not accounted for: {}",
-                    ctx()
-                );
-                prop_assert!(
-                    start < body && body <= end && end <= input.len(),
-                    "{}",
-                    ctx()
-                );
                 let head = &input[start..body];
                 let d = len_digits(head);
                 prop_assert!(d + 1 == head.len() && head[d] == b' ', "LEN SP: {}", ctx());
@@ -214,7 +170,6 @@ fn check_accounting(input: &[u8], events: &[Event], lenient: bool) -> Result<(),
                         TestCaseError::fail(format!("lenient frame: {m}: {}", ctx()))
                     })?;
                 }
-                pos = end;
             }
             Event::Line { .. } | Event::Continuation { .. } | Event::Request(_) => {
                 return Err(TestCaseError::fail(format!(
@@ -224,12 +179,6 @@ fn check_accounting(input: &[u8], events: &[Event], lenient: bool) -> Result<(),
             }
         }
     }
-    prop_assert!(open_error.is_none(), "trailing Error without Skip");
-    prop_assert!(
-        separators_only(&input[pos..]),
-        "trailing bytes {pos}.. not accounted for: {events:?}\ninput {}",
-        show(input)
-    );
     Ok(())
 }
 
@@ -282,7 +231,7 @@ fn days_in_month(y: i32, m: u32) -> u32 {
         .unwrap()
 }
 
-/// Valid RFC 3339 timestamps as SPEC §2 accepts them: `Z` or `±hh:mm`, 0–9 fraction digits.
+/// Valid RFC 3339 timestamps as README "Records" accepts them: `Z` or `±hh:mm`, 0–9 fraction digits.
 /// Years 0001–9998 so that no offset moves them out of 0000–9999 in UTC.
 fn timestamp() -> impl Strategy<Value = String> {
     (
@@ -381,13 +330,6 @@ fn body_of(m: &Msg) -> Vec<u8> {
     b
 }
 
-/// The reference frame writer: `LEN SP MSG`.
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut f = format!("{} ", body.len()).into_bytes();
-    f.extend_from_slice(body);
-    f
-}
-
 /// Bytes biased towards what matters to the framer: digits, spaces, `<`, `>`, newlines.
 fn framer_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
     let b = prop_oneof![
@@ -412,8 +354,8 @@ fn simple_body() -> impl Strategy<Value = Vec<u8>> {
 /// One piece of a capture: valid frames and the ways real captures go wrong.
 fn chunk() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        6 => simple_body().prop_map(|b| frame(&b)),
-        1 => msg().prop_map(|m| frame(&body_of(&m))),
+        6 => simple_body().prop_map(|b| common::frame_bytes(&b)),
+        1 => msg().prop_map(|m| common::frame_bytes(&body_of(&m))),
         // Wrong LEN, too short or too long.
         2 => (simple_body(), -6i64..=6).prop_map(|(b, delta)| {
             let n = (b.len() as i64 + delta).max(1);
@@ -442,7 +384,7 @@ fn chunk() -> impl Strategy<Value = Vec<u8>> {
         ],
         // A frame cut short.
         1 => (simple_body(), any::<prop::sample::Index>()).prop_map(|(b, i)| {
-            let f = frame(&b);
+            let f = common::frame_bytes(&b);
             let cut = i.index(f.len());
             f[..cut].to_vec()
         }),
@@ -522,7 +464,7 @@ fn nullable(s: &str) -> Option<&str> {
     (s != "-").then_some(s)
 }
 
-/// What SPEC §2 says the `message` field is for a MSG written as `text` + `\n`: one trailing
+/// What README "Records" says the `message` field is for a MSG written as `text` + `\n`: one trailing
 /// `\n` or `\r\n` removed (so a text ending in `\r` loses it), a leading BOM removed, `-` null.
 fn expected_message(text: &str) -> Option<String> {
     let with_terminator = format!("{text}\n");
@@ -589,10 +531,10 @@ fn field_values(r: &Record<'_>) -> Vec<(&'static str, Option<String>, bool)> {
     ]
 }
 
-/// NDJSON: one line, valid UTF-8 JSON, fields in SPEC order, each value equal to the record's.
+/// NDJSON: one line, valid UTF-8 JSON, fields in README order, each value equal to the record's.
 fn check_ndjson(r: &Record<'_>) -> Result<(), TestCaseError> {
     let mut out = Vec::new();
-    OutputSpec::new(Format::Ndjson).write(r, 7, &mut out);
+    Encoder::new(OutputFormat::Ndjson).write(r, 7, &mut out);
     let text = std::str::from_utf8(&out)
         .map_err(|e| TestCaseError::fail(format!("NDJSON not UTF-8: {e}")))?;
     prop_assert!(text.ends_with('\n'), "{text:?}");
@@ -623,7 +565,7 @@ fn check_ndjson(r: &Record<'_>) -> Result<(), TestCaseError> {
             (Some(n), true) => prop_assert_eq!(got.as_u64().map(|x| x.to_string()), Some(n)),
             (Some(s), false) => prop_assert_eq!(got.as_str(), Some(s.as_str()), "{}", name),
         }
-        // SPEC order: each key appears after the previous one.
+        // README order: each key appears after the previous one.
         let at = text
             .find(&format!("\"{name}\":"))
             .ok_or_else(|| TestCaseError::fail(format!("{name} key")))?;
@@ -635,7 +577,7 @@ fn check_ndjson(r: &Record<'_>) -> Result<(), TestCaseError> {
 
 /// CSV: the record's row read back with the csv crate gives the same cells (null = empty).
 fn check_csv_row(r: &Record<'_>) -> Result<(), TestCaseError> {
-    let spec = OutputSpec::new(Format::Csv);
+    let spec = Encoder::new(OutputFormat::Csv);
     let mut out = spec.header();
     spec.write(r, 7, &mut out);
     let mut rdr = csv::ReaderBuilder::new()
@@ -706,7 +648,7 @@ proptest! {
     /// (a) Round trip: messages written by the reference writer (optionally with tolerated
     /// separators between frames) frame and parse back to the same field values.
     #[test]
-    fn round_trip(
+    fn parsed_frames_give_back_the_written_values(
         msgs in vec((msg(), prop_oneof![6 => Just(""), 1 => Just("\n"), 1 => Just("\r\n")]), 0..8),
         pieces in piece_sizes(),
     ) {
@@ -715,7 +657,7 @@ proptest! {
         for (m, sep) in &msgs {
             input.extend_from_slice(sep.as_bytes());
             let b = body_of(m);
-            input.extend_from_slice(&frame(&b));
+            input.extend_from_slice(&common::frame_bytes(&b));
             bodies.push(b);
         }
         let whole = scan_all(&mut Framer::new(MAX_FRAME), &input);
@@ -757,7 +699,7 @@ proptest! {
     /// (b) Split invariance: any piecewise reading (1-byte pieces included) gives exactly the
     /// events of one scan of the whole input: frames, error codes and messages, rejected ranges.
     #[test]
-    fn split_invariance(
+    fn any_read_boundaries_give_the_same_events(
         input in capture(),
         config in framer_config(),
         pieces in piece_sizes(),
@@ -774,7 +716,7 @@ proptest! {
     /// (c) Concatenation: when capture A ends with a complete frame ending in `\n`, framing
     /// A ++ B gives A's events followed by B's (shifted by A's length).
     #[test]
-    fn concatenation(
+    fn concatenated_captures_give_concatenated_records(
         a in vec(chunk(), 0..8).prop_map(|v| v.concat()),
         last in simple_body(),
         sep in prop_oneof![Just(&b""[..]), Just(&b"\n"[..]), Just(&b"\r\n"[..])],
@@ -785,7 +727,7 @@ proptest! {
         if last.last() != Some(&b'\n') {
             last.push(b'\n');
         }
-        let a = [a.as_slice(), sep, &frame(&last)].concat();
+        let a = [a.as_slice(), sep, &common::frame_bytes(&last)].concat();
         let ev_a = scan_all(&mut new_framer(config), &a);
         // Only when A is a closed capture: scanned alone, it really ends with that frame (its
         // LEN right), and no frame of A was cut by A's end. A frame whose LEN runs past A's end
@@ -796,7 +738,7 @@ proptest! {
             Some(&Event::Frame { body, end, len, .. }) if end == a.len() && (end - body) as u64 == len
         ));
         prop_assume!(!ev_a.iter().any(|e| match *e {
-            Event::Error { code, .. } => code == drainpipe::Code::FrameTruncated,
+            Event::Error { ref problem, .. } => problem.code == drainpipe::diag::Code::FrameTruncated,
             Event::Frame { body, len, .. } => body as u64 + len > a.len() as u64,
             _ => false,
         }));
@@ -811,10 +753,10 @@ proptest! {
     }
 
     /// (d) Accounting: the events cover the input exactly (frames, rejected regions and
-    /// tolerated separators, no overlap, nothing dropped) and each follows SPEC §1's rules;
+    /// tolerated separators, no overlap, nothing dropped) and each follows README "Framing"'s rules;
     /// in pieces, the same holds for what the framer consumed.
     #[test]
-    fn accounting(
+    fn every_byte_is_in_one_frame_region_or_separator(
         input in capture(),
         config in framer_config(),
         pieces in piece_sizes(),
@@ -828,7 +770,7 @@ proptest! {
     /// (e) Writers, from records of frames of arbitrary captures and of near-valid bodies:
     /// the NDJSON line is valid JSON whose values equal the record's; the CSV row reads back.
     #[test]
-    fn writers_on_parsed_records(
+    fn encoded_records_read_back_as_the_parsed_values(
         input in capture(),
         bodies in vec(parseable_body(), 1..6),
     ) {
@@ -848,7 +790,7 @@ proptest! {
     /// (e) `push_csv_cell` of any string reads back as that string (with `safe`, as that string
     /// behind a `'` when it starts like a formula); `push_json_str` reads back with serde_json.
     #[test]
-    fn cells_read_back(s in prop_oneof![message_text(), any::<String>()]) {
+    fn csv_cells_read_back_as_written(s in prop_oneof![message_text(), any::<String>()]) {
         let mut cell = Vec::new();
         push_csv_cell(&mut cell, &s, false);
         prop_assert_eq!(csv_read_back(&cell)?, s.clone(), "cell {}", show(&cell));
@@ -872,7 +814,7 @@ proptest! {
 /// the interesting cases would pass vacuously.
 #[test]
 fn generators_reach_interesting_cases() {
-    use drainpipe::Code;
+    use drainpipe::diag::Code;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
@@ -884,8 +826,8 @@ fn generators_reach_interesting_cases() {
         let events = scan_all(&mut Framer::new(64), &input);
         let frames = frames_of(&events);
         for e in &events {
-            if let Event::Error { code, .. } = e {
-                codes.insert(*code);
+            if let Event::Error { problem, .. } = e {
+                codes.insert(problem.code);
             }
         }
         if !frames.is_empty() && frames.len() < events.len() {
@@ -920,13 +862,7 @@ fn lenient_recovery_respects_max_frame_however_read() {
     let config = (true, 8);
     let whole = scan_all(&mut new_framer(config), input);
     assert!(
-        matches!(
-            whole[0],
-            Event::Error {
-                code: drainpipe::Code::FrameTooLarge,
-                ..
-            }
-        ),
+        matches!(&whole[0], Event::Error { problem, .. } if problem.code == drainpipe::diag::Code::FrameTooLarge),
         "{whole:?}"
     );
     for sizes in [vec![1], vec![5], vec![input.len()]] {

@@ -37,37 +37,109 @@ fn sample_errors_are_at_the_independently_computed_positions() {
     assert_eq!(r["summary"]["warnings_by_code"]["utf8"], 1);
 }
 
-/// One capture per SPEC code, each preceded by a multi-line frame so line numbers must follow
-/// LEN, not count frames. Each case: (bad bytes, expected report line).
+/// One golden report line per error code, driven by `Code::ALL`: a code added without its
+/// case here fails the test. Most cases come after a multi-line frame, so line numbers must
+/// follow LEN, not count frames. Each case: (arguments, input on stdin, expected first line).
 #[test]
-fn every_error_code_has_its_exact_report_line() {
+fn every_code_has_its_exact_report_line() {
     let multi = good("Traceback:\n  line one\n  line two");
-    let cases: Vec<(Vec<u8>, &str)> = vec![
-        ("x marks the spot\n".as_bytes().to_vec(), "<stdin>:4:1: error[garbage]: expected a frame length (ASCII digits), found \"x marks the spot\""),
-        ("012 <1>1 - h a p m x\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-length]: frame length \"012\" has a leading zero (or is zero)"),
-        ("12x <1>1\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-length]: expected a space after the frame length 12, found \"x\""),
-        ("2000000 <1>1 x\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-too-large]: frame length 2000000 exceeds --max-frame 1048576"),
-        ("123456789012345678901 <1>1\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-too-large]: frame length \"123456789012345678901\" has more than 20 digits"),
-        ("99 <1>1 - h a p m cut short\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-truncated]: frame length says 99 bytes, but the input ends after 25"),
-        ("5 <1>1 - h a p m x\n".as_bytes().to_vec(), "<stdin>:4:1: error[frame-overrun]: frame length 5 ends the frame inside text: it is followed by \"- h a p m x\" where a newline, the end of input or another frame should be"),
-        (frame("<192>1 - h a p m x\n").into_bytes(), "<stdin>:4:4: error[priority]: PRI 192 is over 191"),
-        (frame("<13>01 - h a p m x\n").into_bytes(), "<stdin>:4:8: error[version]: VERSION must be 1 to 3 digits without a leading zero, found \"01\""),
-        (frame("<13>1 2025-02-29T00:00:00Z h a p m x\n").into_bytes(), "<stdin>:4:10: error[timestamp]: invalid TIMESTAMP \"2025-02-29T00:00:00Z\": day does not exist in that month"),
-        (frame("<13>1 - h\u{1} a p m x\n").into_bytes(), "<stdin>:4:12: error[hostname]: HOSTNAME must be printable US-ASCII, found byte 0x01 at its byte 2 in \"h\\x01\""),
-        (frame(&format!("<13>1 - h {} p m x\n", "a".repeat(49))).into_bytes(), "<stdin>:4:14: error[app-name]: APP-NAME is 49 bytes long, at most 48 allowed: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"…"),
-        (frame("<13>1 - h a  m x\n").into_bytes(), "<stdin>:4:16: error[procid]: PROCID is empty (two spaces in a row)"),
-        (frame(&format!("<13>1 - h a p {} x\n", "m".repeat(33))).into_bytes(), "<stdin>:4:18: error[msgid]: MSGID is 33 bytes long, at most 32 allowed: \"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm\""),
-        (frame("<13>1 - h a\n").into_bytes(), "<stdin>:4:15: error[missing-field]: the message ends before PROCID"),
-        (frame_bytes(b"<13>1 - h a p m caf\xC3\n"), "<stdin>:4:23: warning[utf8]: MSG is not valid UTF-8 (byte sequence \"\\xc3\" replaced with U+FFFD)"),
+    let after = |bad: &[u8]| [multi.as_bytes(), bad].concat();
+    let body = good("x");
+    let http = |headers: &str| {
+        post(
+            &format!("Content-Length: {}\r\n{headers}", body.len()),
+            body.as_bytes(),
+        )
+    };
+    let v = ["validate"];
+    let cases: Vec<(Vec<&str>, Vec<u8>, &str)> = vec![
+        (v.to_vec(), after(b"x marks the spot\n"), "<stdin>:4:1: error[garbage]: expected a frame length (ASCII digits), found \"x marks the spot\""),
+        (v.to_vec(), after(b"012 <1>1 - h a p m x\n"), "<stdin>:4:1: error[frame-length]: frame length \"012\" has a leading zero (or is zero)"),
+        (v.to_vec(), after(b"12x <1>1\n"), "<stdin>:4:1: error[frame-length]: expected a space after the frame length 12, found \"x\""),
+        (v.to_vec(), after(b"2000000 <1>1 x\n"), "<stdin>:4:1: error[frame-too-large]: frame length 2000000 exceeds --max-frame 1048576"),
+        (v.to_vec(), after(b"123456789012345678901 <1>1\n"), "<stdin>:4:1: error[frame-too-large]: frame length \"123456789012345678901\" has more than 20 digits"),
+        (v.to_vec(), after(b"99 <1>1 - h a p m cut short\n"), "<stdin>:4:1: error[frame-truncated]: frame length says 99 bytes, but the input ends after 25"),
+        (v.to_vec(), after(b"5 <1>1 - h a p m x\n"), "<stdin>:4:1: error[frame-overrun]: frame length 5 ends the frame inside text: it is followed by \"- h a p m x\" where a newline, the end of input or another frame should be"),
+        (v.to_vec(), after(frame("<192>1 - h a p m x\n").as_bytes()), "<stdin>:4:4: error[priority]: PRI 192 is over 191"),
+        (v.to_vec(), after(frame("<13>01 - h a p m x\n").as_bytes()), "<stdin>:4:8: error[version]: VERSION must be 1 to 3 digits without a leading zero, found \"01\""),
+        (v.to_vec(), after(frame("<13>1 2025-02-29T00:00:00Z h a p m x\n").as_bytes()), "<stdin>:4:10: error[timestamp]: invalid TIMESTAMP \"2025-02-29T00:00:00Z\": day does not exist in that month"),
+        (v.to_vec(), after(frame("<13>1 - h\u{1} a p m x\n").as_bytes()), "<stdin>:4:12: error[hostname]: HOSTNAME must be printable US-ASCII, found byte 0x01 at its byte 2 in \"h\\x01\""),
+        (v.to_vec(), after(frame(&format!("<13>1 - h {} p m x\n", "a".repeat(49))).as_bytes()), "<stdin>:4:14: error[app-name]: APP-NAME is 49 bytes long, at most 48 allowed: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"…"),
+        (v.to_vec(), after(frame("<13>1 - h a  m x\n").as_bytes()), "<stdin>:4:16: error[procid]: PROCID is empty (two spaces in a row)"),
+        (v.to_vec(), after(frame(&format!("<13>1 - h a p {} x\n", "m".repeat(33))).as_bytes()), "<stdin>:4:18: error[msgid]: MSGID is 33 bytes long, at most 32 allowed: \"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm\""),
+        (v.to_vec(), after(frame("<13>1 - h a\n").as_bytes()), "<stdin>:4:15: error[missing-field]: the message ends before PROCID"),
+        (v.to_vec(), after(&frame_bytes(b"<13>1 - h a p m caf\xC3\n")), "<stdin>:4:23: warning[utf8]: MSG is not valid UTF-8 (byte sequence \"\\xc3\" replaced with U+FFFD)"),
+        (vec!["validate", "--lenient-length"], after(b"3 <13>1 - h a p m x\n"), "<stdin>:4:1: warning[length-mismatch]: length says 3, frame has 18"),
+        (v.to_vec(), http("Logplex-Msg-Count: 2\r\n"), "<stdin>:4:20: error[msg-count]: Logplex-Msg-Count says 2 frames, the body holds 1"),
+        (vec!["validate", "--drain-token", "d.good"], http("Logplex-Drain-Token: d.bad\r\n"), "<stdin>:4:22: error[auth]: request rejected: its Logplex-Drain-Token differs from --drain-token"),
+        (v.to_vec(), b"hello\n".to_vec(), "<stdin>: error[format]: not a drain capture: no line in it starts like octet frames (`LEN <PRI>`), syslog lines (`<PRI>`), HTTP requests (`POST `) or `heroku logs` output (`YYYY-MM-DDT`); --from says which format to read it as"),
+        (vec!["validate", "/nonexistent/x.drain"], Vec::new(), "/nonexistent/x.drain: error[io]: No such file or directory"),
     ];
-    for (bad, want) in cases {
-        let input = [multi.as_bytes(), &bad].concat();
-        let o = run(&["validate"], &input);
+    for code in drainpipe::diag::Code::ALL {
+        let tag = format!("[{code}]");
+        assert!(
+            cases.iter().any(|(_, _, want)| want.contains(&tag)),
+            "no golden report line for {code}"
+        );
+    }
+    for (args, input, want) in cases {
+        let o = run(&args, &input);
         let out = stdout(&o);
         let first = out.lines().next().unwrap_or("");
         assert_eq!(first, want, "input {:?}", String::from_utf8_lossy(&input));
-        let warning = want.contains("warning[");
-        assert_eq!(code(&o), if warning { 0 } else { 1 }, "{want}");
+        let expected = if want.contains("error[io]") {
+            2
+        } else if want.contains("warning[") {
+            0
+        } else {
+            1
+        };
+        assert_eq!(code(&o), expected, "{want}");
+    }
+}
+
+/// README's error-code table and the library's `Code` table say the same: every code, its
+/// kind, its meaning.
+#[test]
+fn readme_error_code_table_matches_the_code_table() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let section = &readme[readme
+        .find("\n## Error codes")
+        .expect("README has Error codes")..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)];
+    let rows: Vec<(String, String, String)> = section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 3, "{l}");
+            (
+                cells[0].trim_matches('`').to_string(),
+                cells[1].to_string(),
+                cells[2].to_string(),
+            )
+        })
+        .collect();
+    let codes: Vec<(String, String, String)> = drainpipe::diag::Code::ALL
+        .iter()
+        .map(|c| {
+            (
+                c.as_str().to_string(),
+                c.severity().as_str().to_string(),
+                c.description().to_string(),
+            )
+        })
+        .collect();
+    for row in &rows {
+        assert!(
+            codes.contains(row),
+            "README row {row:?} is not in the Code table"
+        );
+    }
+    for c in &codes {
+        assert!(rows.contains(c), "code {c:?} is not in README's table");
     }
 }
 
@@ -284,7 +356,7 @@ fn reports_are_identical_across_threads_and_block_boundaries() {
 
 /// gen-drain counts the frames it corrupts, by kind. Every uncorrupted frame must come out as a
 /// record. A header corruption spoils exactly its own frame; a framing corruption may merge with
-/// an adjacent one into a single skipped region (SPEC: "reported as one error"), so there the
+/// an adjacent one into a single skipped region (README "Framing": "reported as one error"), so there the
 /// rejected count may be lower, never higher.
 #[test]
 fn accounting_matches_the_generator_per_corruption_kind() {

@@ -1,5 +1,8 @@
-//! Helpers shared by the integration tests: run the real binary, build frames, use gen-drain.
+//! Helpers shared by the integration tests: run the real binary, build frames and requests,
+//! use gen-drain, check accounting.
 #![allow(dead_code)]
+
+pub mod accounting;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -80,6 +83,95 @@ pub fn frame_bytes(msg: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A saved drain POST as Logplex sends one: request line, `Host`, `headers`, blank line,
+/// `body`.
+pub fn post(headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut v = format!("POST /logs HTTP/1.1\r\nHost: x\r\n{headers}\r\n").into_bytes();
+    v.extend_from_slice(body);
+    v
+}
+
+/// `data` as one gzip member.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A deterministic xorshift64 stream (the tests' one RNG: no dependency, same numbers
+/// everywhere).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number.
+    pub fn next(&mut self) -> u64 {
+        let x = &mut self.0;
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+}
+
+/// Whether tools the tests need may be missing: only outside CI. In CI (`CI` set) a missing
+/// tool fails the test, so a check never passes by not running.
+pub fn may_skip(why: &str) -> bool {
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("SKIPPED: {why}");
+    true
+}
+
+/// Runs `cmd` (stdin empty), killing it if it outlives `limit`; returns its output and its
+/// peak RSS in KiB as the kernel counted it (`wait4`'s `ru_maxrss`).
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which Child::wait cannot replace
+pub fn run_measured(mut cmd: Command, limit: std::time::Duration) -> (Output, u64) {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out.read_to_end(&mut v).unwrap();
+        v
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        err.read_to_end(&mut v).unwrap();
+        v
+    });
+    let pid = child.id() as libc::pid_t;
+    let start = std::time::Instant::now();
+    let (status, rss) = loop {
+        let mut status = 0;
+        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `pid` is our child, not yet reaped; the pointers are to live locals.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(r >= 0, "wait4: {}", std::io::Error::last_os_error());
+        if r == pid {
+            break (status, usage.ru_maxrss as u64);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{cmd:?} still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let o = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    };
+    (o, rss)
+}
+
 /// A valid Heroku frame carrying `text`.
 pub fn good(text: &str) -> String {
     frame(&format!(
@@ -94,12 +186,10 @@ pub fn gen_drain(args: &[&str]) -> Option<(Vec<u8>, serde_json::Value)> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen-drain");
     let python = Command::new("python3").arg("--version").output().is_ok();
     if !script.exists() || !python {
-        let why = format!(
+        may_skip(&format!(
             "gen-drain cannot run (needs python3 and {})",
             script.display()
-        );
-        assert!(std::env::var_os("CI").is_none(), "{why}");
-        eprintln!("SKIPPED: {why}");
+        ));
         return None;
     }
     let out = Command::new("python3")
@@ -118,15 +208,10 @@ pub fn gen_drain(args: &[&str]) -> Option<(Vec<u8>, serde_json::Value)> {
 /// multi-line traces, UTF-8, CRLF separators) and, with `bad`, about 3 % broken frames of every
 /// kind. Returns the bytes and the number of good frames.
 pub fn synth(n: usize, seed: u64, bad: bool) -> (Vec<u8>, usize) {
-    let mut x = seed
+    let mut rng = Rng(seed
         .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+        .wrapping_add(1442695040888963407));
+    let mut next = move || rng.next();
     let mut out = Vec::new();
     let mut good_frames = 0;
     for i in 0..n {

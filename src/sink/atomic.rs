@@ -1,8 +1,7 @@
-//! `convert`'s end of the pipeline: records to stdout or an atomically written file, rejected
-//! frames verbatim to `--rejects`, and the one-line summary on stderr (SPEC §3).
+//! Files that appear only when complete (`-o`, `--rejects`, `--report-json`), and the checks
+//! that keep them from overwriting an input or each other.
 
-use crate::error::{Code, Diagnostic, Severity};
-use crate::pipeline::{Sink, Summary};
+use crate::source::{Input, TEMP_MARK};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -88,6 +87,7 @@ fn umask() -> u32 {
 }
 
 impl AtomicFile {
+    /// Starts writing `dest`.
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
         use std::os::unix::fs::PermissionsExt;
         let dest = resolve_links(dest)?;
@@ -132,6 +132,7 @@ impl AtomicFile {
         })
     }
 
+    /// Puts the complete file in place.
     pub fn commit(mut self) -> io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let file = self.file.take().expect("not yet committed");
@@ -180,6 +181,37 @@ fn place(p: &Path) -> Option<PathBuf> {
     Some(dir.canonicalize().ok()?.join(p.file_name()?))
 }
 
+/// Refuses outputs (`(option, path)`) that would destroy an input or each other, before
+/// anything is touched: the message says which.
+pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[Input]) -> Result<(), String> {
+    for (k, (flag, out)) in outputs.iter().enumerate() {
+        for (flag2, out2) in &outputs[k + 1..] {
+            if same_file(out, out2) {
+                return Err(format!(
+                    "{flag} {} and {flag2} {} are the same file",
+                    out.display(),
+                    out2.display()
+                ));
+            }
+        }
+        for i in inputs {
+            let hit = match i {
+                Input::Path(p) => same_file(out, p),
+                Input::Stdin => is_stdin(out),
+                Input::Failed { .. } => false,
+            };
+            if hit {
+                return Err(format!(
+                    "{flag} {} is also an input ({}): refusing to overwrite it",
+                    out.display(),
+                    i.name()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Whether stdin is the regular file at `p` (`drainpipe -o x < x`).
 pub fn is_stdin(p: &Path) -> bool {
     use std::os::fd::AsFd;
@@ -191,16 +223,6 @@ pub fn is_stdin(p: &Path) -> bool {
         (Ok(x), Ok(y)) => x.is_file() && x.dev() == y.dev() && x.ino() == y.ino(),
         _ => false,
     }
-}
-
-/// What every temporary output file's name holds (`.NAME.drainpipe-RANDOM.tmp`): a directory
-/// walk never reads such a file as an input.
-pub const TEMP_MARK: &str = ".drainpipe-";
-
-/// Whether `name` is one of drainpipe's temporary output files.
-pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
-    let n = name.to_string_lossy();
-    n.starts_with('.') && n.ends_with(".tmp") && n.contains(TEMP_MARK)
 }
 
 impl Write for AtomicFile {
@@ -224,160 +246,4 @@ impl Drop for AtomicFile {
             temp_files().retain(|p| *p != path);
         }
     }
-}
-
-/// Where records go.
-pub enum Destination {
-    Stdout(BufWriter<io::Stdout>),
-    File(AtomicFile),
-}
-
-impl Destination {
-    pub fn stdout() -> Destination {
-        Destination::Stdout(BufWriter::with_capacity(1 << 20, io::stdout()))
-    }
-
-    fn writer(&mut self) -> &mut dyn Write {
-        match self {
-            Destination::Stdout(w) => w,
-            Destination::File(f) => f,
-        }
-    }
-
-    pub fn finish(self) -> io::Result<()> {
-        match self {
-            Destination::Stdout(mut w) => w.flush(),
-            Destination::File(f) => f.commit(),
-        }
-    }
-}
-
-/// The convert sink. Diagnostics are not listed (that is `validate`'s job) but counted, and the
-/// first error is kept for the summary line.
-pub struct ConvertSink {
-    pub out: Destination,
-    pub rejects: Option<AtomicFile>,
-    pub first_error: Option<(String, Diagnostic)>,
-    /// Problems with whole inputs (unreadable, empty), printed as they happen.
-    pub stderr: Box<dyn Write + Send>,
-}
-
-impl ConvertSink {
-    pub fn new(out: Destination, rejects: Option<AtomicFile>) -> ConvertSink {
-        ConvertSink {
-            out,
-            rejects,
-            first_error: None,
-            stderr: Box::new(io::stderr()),
-        }
-    }
-}
-
-impl Sink for ConvertSink {
-    fn output(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.out.writer().write_all(bytes)
-    }
-
-    fn rejected(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match &mut self.rejects {
-            // Drain tokens must not leave in rejected bytes, whatever format the input was
-            // read as (a cut-off HTTP capture can look like octet frames). The pipeline hands
-            // rejected regions over at line starts, so a header line is never split.
-            Some(r) => r.write_all(&crate::http::redact_token(bytes)),
-            None => Ok(()),
-        }
-    }
-
-    fn diagnostic(&mut self, d: &Diagnostic, input_name: &str) -> io::Result<()> {
-        if d.line == 0 {
-            // Whether stderr can take it or not changes nothing about the run (SPEC §4).
-            let _ = writeln!(self.stderr, "drainpipe: {}", text_line(d, input_name));
-        }
-        // The first bad frame, for `--on-error fail` and the summary's "first:". Whole-input
-        // problems (line 0) are printed above as they happen.
-        if d.severity == Severity::Error && d.line > 0 && self.first_error.is_none() {
-            self.first_error = Some((input_name.to_string(), d.clone()));
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.out.writer().flush()
-    }
-}
-
-/// One diagnostic as a compiler-style line: `FILE:LINE:COLUMN: error[CODE]: message`
-/// (`FILE: error[CODE]: message` for a problem with the whole input).
-pub fn text_line(d: &Diagnostic, input_name: &str) -> String {
-    if d.line == 0 {
-        format!(
-            "{input_name}: {}[{}]: {}",
-            d.severity.as_str(),
-            d.code,
-            d.message
-        )
-    } else {
-        format!(
-            "{input_name}:{}:{}: {}[{}]: {}",
-            d.line,
-            d.column,
-            d.severity.as_str(),
-            d.code,
-            d.message
-        )
-    }
-}
-
-/// `code n, code n` for the codes reported with `severity`, in the documented order.
-pub fn counts_by_code(s: &Summary, severity: Severity) -> String {
-    let counts = s.by_code(severity);
-    Code::ALL
-        .iter()
-        .filter(|c| counts[c.index()] > 0)
-        .map(|c| format!("{} {}", c, counts[c.index()]))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The one stderr line `convert` prints when anything was rejected or warned about.
-pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option<String> {
-    if s.rejected == 0 && s.errors() == 0 && s.warnings() == 0 && s.duplicates == 0 {
-        return None;
-    }
-    let mut line = format!("drainpipe: {} of {} frames rejected", s.rejected, s.frames);
-    let errors = counts_by_code(s, Severity::Error);
-    if !errors.is_empty() {
-        line.push_str(&format!(" ({errors})"));
-    }
-    if s.warnings() > 0 {
-        line.push_str(&format!(
-            "; {} with warnings ({})",
-            s.warned,
-            counts_by_code(s, Severity::Warning)
-        ));
-    }
-    if s.errors() > s.rejected {
-        // Errors that reject no frame: a Msg-Count mismatch, an input that is not a capture.
-        line.push_str(&format!("; {} errors in all", s.errors()));
-    }
-    if s.duplicates > 0 {
-        line.push_str(&format!(
-            "; {} retried HTTP requests skipped as duplicates",
-            s.duplicates
-        ));
-    }
-    if let Some((name, d)) = first {
-        if d.line > 0 {
-            line.push_str(&format!(
-                "; first: {name}:{}:{} {}",
-                d.line, d.column, d.code
-            ));
-        }
-    }
-    if s.stopped {
-        line.push_str("; stopped there (--on-error fail)");
-    } else if s.rejected > 0 {
-        line.push_str("; run `drainpipe validate` to list them");
-    }
-    Some(line)
 }

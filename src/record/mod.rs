@@ -1,47 +1,53 @@
-//! The Heroku RFC 5424 header, parsed into a `Heroku.Runtime` record (SPEC §2).
+//! Records: a unit's bytes parsed into a `Heroku.Runtime` record (README "Records").
 //!
-//! Records borrow from the frame bytes: the only copy made is for a message that is not valid
+//! Records borrow from the unit's bytes: the only copy made is for a message that is not valid
 //! UTF-8 (it has to be rewritten with U+FFFD anyway). Fields are checked left to right and the
-//! first wrong one names the error, as SPEC requires, with its offset for the column.
+//! first wrong one names the problem, with its offset for the column. This file parses the
+//! RFC 5424 header of octet frames and syslog lines; [`cli`] parses `heroku logs` messages.
 
-use crate::error::{quote, Code};
-use crate::timestamp::{self, Timestamp};
+pub mod cli;
+pub mod timestamp;
+
+pub use cli::{parse_cli, parse_cli_continuation};
+
+use crate::diag::{messages, Code, Problem};
+use crate::text::ascii;
 use std::borrow::Cow;
+use timestamp::Timestamp;
 
 /// One `Heroku.Runtime` record. `None` is null: a `-` field, or one the input format lacks.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Record<'a> {
+    /// LEN of the frame.
     pub message_len: Option<u64>,
+    /// PRI, 0..=191.
     pub priority: Option<u8>,
+    /// VERSION as written.
     pub version: Option<&'a str>,
+    /// TIMESTAMP in UTC.
     pub timestamp: Option<Timestamp>,
+    /// HOSTNAME.
     pub host_name: Option<&'a str>,
+    /// APP-NAME (`heroku logs`: SOURCE).
     pub app_name: Option<&'a str>,
+    /// PROCID (`heroku logs`: PROCESS).
     pub process_id: Option<&'a str>,
+    /// MSGID.
     pub message_id: Option<&'a str>,
+    /// MSG, valid UTF-8 (invalid sequences replaced).
     pub message: Option<Cow<'a, str>>,
 }
 
-/// A rejected frame: which field, where (offset into the parsed bytes), and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    pub code: Code,
-    pub at: usize,
-    pub message: String,
-}
+/// A parsed record and the warning it carries, if any (`utf8`).
+pub type Parsed<'a> = Result<(Record<'a>, Option<Problem>), Problem>;
 
-/// A problem that keeps the record (SPEC: `utf8`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Warning {
-    pub code: Code,
-    pub at: usize,
-    pub message: String,
-}
-
-/// The header fields after VERSION, with their RFC 5424 limits and SPEC codes.
+/// A header field after VERSION, with its RFC 5424 limit and its code.
 struct FieldRule {
+    /// The field's name in messages.
     name: &'static str,
+    /// The code of a problem with it.
     code: Code,
+    /// Its longest value.
     max: usize,
 }
 
@@ -65,20 +71,6 @@ const MSGID: FieldRule = FieldRule {
     code: Code::Msgid,
     max: 32,
 };
-/// Longest TIMESTAMP field worth looking at: 19 + 1 + 9 + 6.
-const TIMESTAMP_MAX: usize = 35;
-
-fn err(code: Code, at: usize, message: String) -> FieldError {
-    FieldError { code, at, message }
-}
-
-fn missing(at: usize, what: &str) -> FieldError {
-    err(
-        Code::MissingField,
-        at,
-        format!("the message ends before {what}"),
-    )
-}
 
 /// Cuts the next space-delimited field at `pos`. Returns the field and where the following
 /// field starts (`None` when the input ends right after this field).
@@ -94,57 +86,32 @@ fn checked<'a>(
     b: &'a [u8],
     pos: Option<usize>,
     rule: &FieldRule,
-) -> Result<(Option<&'a str>, Option<usize>), FieldError> {
+) -> Result<(Option<&'a str>, Option<usize>), Problem> {
     let pos = match pos {
         Some(p) if p < b.len() => p,
-        _ => return Err(missing(pos.unwrap_or(b.len()).min(b.len()), rule.name)),
+        _ => {
+            return Err(messages::missing_field(
+                pos.unwrap_or(b.len()).min(b.len()),
+                rule.name,
+            ))
+        }
     };
     let (f, next) = next_field(b, pos);
     if f.is_empty() {
-        return Err(err(
-            rule.code,
-            pos,
-            format!("{} is empty (two spaces in a row)", rule.name),
-        ));
+        return Err(messages::empty_field(rule.code, pos, rule.name));
     }
     if f.len() > rule.max {
-        return Err(err(
-            rule.code,
-            pos,
-            format!(
-                "{} is {} bytes long, at most {} allowed: {}",
-                rule.name,
-                f.len(),
-                rule.max,
-                quote(f, 40)
-            ),
+        return Err(messages::field_too_long(
+            rule.code, pos, rule.name, f, rule.max,
         ));
     }
-    if let Some(i) = f.iter().position(|&c| !(0x21..=0x7e).contains(&c)) {
-        return Err(err(
-            rule.code,
-            pos,
-            format!(
-                "{} must be printable US-ASCII, found byte 0x{:02x} at its byte {} in {}",
-                rule.name,
-                f[i],
-                i + 1,
-                quote(f, 40)
-            ),
-        ));
+    match ascii::printable(f) {
+        Err(i) => Err(messages::field_not_printable(
+            rule.code, pos, rule.name, f, i,
+        )),
+        Ok("-") => Ok((None, next)),
+        Ok(value) => Ok((Some(value), next)),
     }
-    let value = if f == b"-" { None } else { Some(ascii_str(f)) };
-    Ok((value, next))
-}
-
-/// A field already checked to be ASCII, as `&str`. Header fields are most of a record's
-/// strings, and running the UTF-8 validator again on each cost 8 % of a conversion's
-/// instructions (callgrind).
-pub(crate) fn ascii_str(b: &[u8]) -> &str {
-    debug_assert!(b.is_ascii());
-    // SAFETY: every caller passes bytes it has checked to be ASCII (printable header fields,
-    // digits, a timestamp we wrote), and ASCII is valid UTF-8.
-    unsafe { std::str::from_utf8_unchecked(b) }
 }
 
 /// Removes the frame terminator: one trailing `\n` or `\r\n`.
@@ -160,10 +127,7 @@ fn strip_terminator(b: &[u8]) -> &[u8] {
 ///
 /// `body` is the frame's MSG part (or a whole syslog line), terminator included. Offsets in
 /// errors and warnings index `body`.
-pub fn parse(
-    body: &[u8],
-    message_len: Option<u64>,
-) -> Result<(Record<'_>, Option<Warning>), FieldError> {
+pub fn parse(body: &[u8], message_len: Option<u64>) -> Parsed<'_> {
     let b = strip_terminator(body);
     let (priority, after_pri) = parse_pri(b)?;
 
@@ -174,47 +138,31 @@ pub fn parse(
         .take_while(|c| c.is_ascii_digit())
         .count();
     let vend = after_pri + vlen;
-    if vlen == 0 || vlen > 3 || b[after_pri] == b'0' || (vend < b.len() && b[vend] != b' ') {
-        let (f, _) = next_field(b, after_pri);
-        return Err(err(
-            Code::Version,
-            after_pri,
-            format!(
-                "VERSION must be 1 to 3 digits without a leading zero, found {}",
-                quote(f, 20)
-            ),
-        ));
-    }
-    let version = ascii_str(&b[after_pri..vend]);
+    let version = match ascii::ascii(&b[after_pri..vend]) {
+        Ok(v)
+            if vlen > 0
+                && vlen <= 3
+                && b[after_pri] != b'0'
+                && b.get(vend).is_none_or(|&c| c == b' ') =>
+        {
+            v
+        }
+        _ => return Err(messages::bad_version(after_pri, next_field(b, after_pri).0)),
+    };
     let ts_pos = if vend < b.len() { Some(vend + 1) } else { None };
 
     // TIMESTAMP
     let ts_pos = match ts_pos {
         Some(p) if p < b.len() => p,
-        _ => return Err(missing(b.len(), "TIMESTAMP")),
+        _ => return Err(messages::missing_field(b.len(), "TIMESTAMP")),
     };
     let (f, host_pos) = next_field(b, ts_pos);
     let timestamp = match f {
         b"-" => None,
-        b"" => {
-            return Err(err(
-                Code::Timestamp,
-                ts_pos,
-                "TIMESTAMP is empty (two spaces in a row)".into(),
-            ))
-        }
+        b"" => return Err(messages::empty_timestamp(ts_pos)),
         _ => match timestamp::parse(f) {
             Ok(t) => Some(t),
-            Err(reason) => {
-                return Err(err(
-                    Code::Timestamp,
-                    ts_pos,
-                    format!(
-                        "invalid TIMESTAMP {}: {reason}",
-                        quote(f, TIMESTAMP_MAX + 5)
-                    ),
-                ))
-            }
+            Err(reason) => return Err(messages::bad_timestamp(ts_pos, f, reason)),
         },
     };
 
@@ -243,108 +191,10 @@ pub fn parse(
     ))
 }
 
-/// Parses one `heroku logs` message (SPEC §2, `cli`): `TIMESTAMP SP SOURCE[PROCESS]: MSG`,
-/// possibly followed by continuation lines, which stay in MSG joined by `\n`. SOURCE is
-/// `app_name` and PROCESS `process_id` (same limits as in the RFC 5424 header); the fields the
-/// CLI does not print are null. `unit` must be free of ANSI codes and use `\n` line ends.
-pub fn parse_cli(unit: &[u8]) -> Result<(Record<'_>, Option<Warning>), FieldError> {
-    let b = strip_terminator(unit);
-    let (f, next) = next_field(b, 0);
-    let timestamp = match timestamp::parse(f) {
-        Ok(t) => t,
-        Err(reason) => {
-            return Err(err(
-                Code::Timestamp,
-                0,
-                format!(
-                    "invalid TIMESTAMP {}: {reason}",
-                    quote(f, TIMESTAMP_MAX + 5)
-                ),
-            ))
-        }
-    };
-    let Some(src) = next.filter(|&p| p < b.len()) else {
-        return Err(missing(b.len(), "SOURCE[PROCESS]:"));
-    };
-    let line_end = memchr::memchr(b'\n', b).unwrap_or(b.len());
-    let Some(colon) = memchr::memchr(b':', &b[src..line_end]).map(|i| src + i) else {
-        return Err(missing(line_end, "`:` after SOURCE[PROCESS]"));
-    };
-    let (source, process) = match memchr::memchr(b'[', &b[src..colon]) {
-        Some(i) if b[colon - 1] == b']' => (src..src + i, Some(src + i + 1..colon - 1)),
-        _ => (src..colon, None),
-    };
-    let field = |r: std::ops::Range<usize>, rule: &FieldRule| {
-        if r.is_empty() || memchr::memchr(b' ', &b[r.clone()]).is_some() {
-            return Err(err(
-                rule.code,
-                r.start,
-                format!("{} is empty or holds a space", rule.name),
-            ));
-        }
-        Ok(checked(&b[..r.end], Some(r.start), rule)?.0)
-    };
-    let app_name = field(source, &CLI_SOURCE)?;
-    let process_id = match process {
-        Some(r) => field(r, &CLI_PROCESS)?,
-        None => None,
-    };
-    let msg_pos = match b.get(colon + 1) {
-        None => None,
-        Some(b' ') => Some(colon + 2),
-        Some(_) => Some(colon + 1),
-    };
-    let (message, warning) = match msg_pos {
-        Some(p) if p <= b.len() => parse_message(b, p),
-        _ => (None, None),
-    };
-    Ok((
-        Record {
-            timestamp: Some(timestamp),
-            app_name,
-            process_id,
-            message,
-            ..Record::default()
-        },
-        warning,
-    ))
-}
-
-/// Parses `heroku logs` continuation lines that arrived after their message was written (a
-/// live pipe went quiet in between): the record takes its timestamp, source and process from
-/// `message_line`, the first line of that message, and its message is `unit`. Errors in that
-/// prefix are reported at offset 0 of `unit`.
-pub fn parse_cli_continuation<'a>(
-    message_line: &'a [u8],
-    unit: &'a [u8],
-) -> Result<(Record<'a>, Option<Warning>), FieldError> {
-    let (record, _) = parse_cli(message_line).map_err(|e| FieldError {
-        at: 0,
-        message: format!("{} (in the message these lines continue)", e.message),
-        ..e
-    })?;
-    let b = strip_terminator(unit);
-    let (message, warning) = parse_message(b, 0);
-    Ok((Record { message, ..record }, warning))
-}
-
-const CLI_SOURCE: FieldRule = FieldRule {
-    name: "SOURCE",
-    ..APP_NAME
-};
-const CLI_PROCESS: FieldRule = FieldRule {
-    name: "PROCESS",
-    ..PROCID
-};
-
 /// `<PRI>` with PRI 0..=191; returns the value and the offset after `>`.
-fn parse_pri(b: &[u8]) -> Result<(u8, usize), FieldError> {
-    let bad = |what: String| err(Code::Priority, 0, what);
+fn parse_pri(b: &[u8]) -> Result<(u8, usize), Problem> {
     if b.first() != Some(&b'<') {
-        return Err(bad(format!(
-            "expected '<' to open PRI, found {}",
-            quote(&b[..b.len().min(1)], 4)
-        )));
+        return Err(messages::pri_no_open(&b[..b.len().min(1)]));
     }
     let digits = b[1..]
         .iter()
@@ -352,28 +202,22 @@ fn parse_pri(b: &[u8]) -> Result<(u8, usize), FieldError> {
         .take_while(|c| c.is_ascii_digit())
         .count();
     if digits == 0 {
-        return Err(bad(format!(
-            "PRI must be 1 to 3 digits, found {}",
-            quote(next_field(b, 0).0, 12)
-        )));
+        return Err(messages::pri_no_digits(next_field(b, 0).0));
     }
     if digits > 3 || b.get(1 + digits) != Some(&b'>') {
-        return Err(bad(format!(
-            "expected '>' after 1 to 3 PRI digits, found {}",
-            quote(next_field(b, 0).0, 12)
-        )));
+        return Err(messages::pri_no_close(next_field(b, 0).0));
     }
     let value = b[1..1 + digits]
         .iter()
         .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
     if value > 191 {
-        return Err(bad(format!("PRI {value} is over 191")));
+        return Err(messages::pri_over_191(value));
     }
     Ok((value as u8, digits + 2))
 }
 
 /// MSG: a leading BOM removed, `-` as null, invalid UTF-8 replaced (and warned about).
-fn parse_message(b: &[u8], pos: usize) -> (Option<Cow<'_, str>>, Option<Warning>) {
+fn parse_message(b: &[u8], pos: usize) -> (Option<Cow<'_, str>>, Option<Problem>) {
     let mut start = pos;
     if b[start..].starts_with(b"\xEF\xBB\xBF") {
         start += 3;
@@ -387,14 +231,7 @@ fn parse_message(b: &[u8], pos: usize) -> (Option<Cow<'_, str>>, Option<Warning>
         Err(e) => {
             let bad_at = start + e.valid_up_to();
             let bad_len = e.error_len().unwrap_or(m.len() - e.valid_up_to());
-            let warning = Warning {
-                code: Code::Utf8,
-                at: bad_at,
-                message: format!(
-                    "MSG is not valid UTF-8 (byte sequence {} replaced with U+FFFD)",
-                    quote(&b[bad_at..bad_at + bad_len.min(4)], 8)
-                ),
-            };
+            let warning = messages::invalid_utf8(bad_at, &b[bad_at..bad_at + bad_len.min(4)]);
             (Some(String::from_utf8_lossy(m)), Some(warning))
         }
     }
@@ -413,7 +250,7 @@ mod tests {
     }
 
     #[test]
-    fn parses_all_fields_borrowed() {
+    fn records_borrow_every_field_from_the_frame() {
         let (r, w) = parse(OK, Some(77)).unwrap();
         assert_eq!(w, None);
         assert_eq!(r.message_len, Some(77));
@@ -431,7 +268,7 @@ mod tests {
     }
 
     #[test]
-    fn nil_fields_are_null() {
+    fn nil_fields_are_null_and_only_a_whole_dash_is_nil() {
         let (r, _) = parse(b"<0>1 - - - - - -\n", None).unwrap();
         assert_eq!(r.priority, Some(0));
         assert_eq!(
@@ -473,7 +310,7 @@ mod tests {
     }
 
     #[test]
-    fn priority_errors() {
+    fn pri_is_one_to_three_digits_up_to_191_in_angle_brackets() {
         for line in [
             &b"158>1 - h a p m x\n"[..],
             b"<158 1 - h a p m x\n",
@@ -490,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn version_errors() {
+    fn version_is_one_to_three_digits_without_a_leading_zero() {
         for line in [
             &b"<1> - h a p m x\n"[..],
             b"<1>0 - h a p m x\n",
@@ -560,7 +397,7 @@ mod tests {
     }
 
     #[test]
-    fn cli_lines() {
+    fn heroku_logs_lines_fill_source_process_and_timestamp_only() {
         let (r, w) =
             parse_cli(b"2026-03-01T01:00:00.123+01:00 app[web.1]: hello\n  more\n").unwrap();
         assert_eq!(w, None);

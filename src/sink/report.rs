@@ -1,33 +1,44 @@
-//! `validate`'s end of the pipeline: a report of every bad frame and a summary (SPEC §3).
+//! `validate`'s sink: a report of every bad frame and a summary (README "CI: validate
+//! captures").
 //!
 //! All three formats stream: diagnostics are written as they arrive in input order, so a
 //! report on a huge capture needs no memory for the errors it lists. The JSON document opens
 //! with its `errors` array and closes with `inputs` and `summary` once they are known.
 
-use crate::error::{Code, Diagnostic, Severity};
-use crate::output::{counts_by_code, text_line};
-use crate::pipeline::{Sink, Summary};
+use super::summary::{gh_escape, summary_text, text_line};
+use super::{Sink, Summary};
+use crate::diag::{Code, Diagnostic, Severity};
 use std::io::{self, Write};
 
+/// How the report is written (`--report`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportFormat {
+    /// `FILE:LINE:COLUMN: error[CODE]: message` lines, then a summary line.
     Text,
+    /// One JSON document.
     Json,
+    /// GitHub Actions workflow commands.
     Github,
 }
 
+/// `validate`'s sink (and `convert --report-json`'s).
 pub struct ReportSink<W: Write> {
     out: W,
     format: ReportFormat,
+    /// ANSI colours (text, on a terminal).
     color: bool,
+    /// `--max-errors`.
     max_errors: Option<u64>,
+    /// Diagnostics listed so far.
     listed: u64,
+    /// Diagnostics past `--max-errors`, counted only.
     unlisted: u64,
     /// Per input: (errors, warnings, failure message).
     per_input: Vec<(u64, u64, Option<String>)>,
 }
 
 impl<W: Write> ReportSink<W> {
+    /// A report on `inputs` inputs, written to `out`.
     pub fn new(
         out: W,
         format: ReportFormat,
@@ -124,51 +135,6 @@ impl<W: Write> ReportSink<W> {
             summary
         )
     }
-}
-
-/// `checked N inputs: F frames, V valid, E errors (...), W warnings (...)`.
-pub fn summary_text(s: &Summary) -> String {
-    let mut line = format!(
-        "checked {} input{}: {} frames, {} valid, {} invalid",
-        s.inputs,
-        if s.inputs == 1 { "" } else { "s" },
-        s.frames,
-        s.records,
-        s.rejected
-    );
-    let errors = counts_by_code(s, Severity::Error);
-    line.push_str(&format!("; {} errors", s.errors()));
-    if !errors.is_empty() {
-        line.push_str(&format!(" ({errors})"));
-    }
-    line.push_str(&format!(", {} warnings", s.warnings()));
-    let warnings = counts_by_code(s, Severity::Warning);
-    if !warnings.is_empty() {
-        line.push_str(&format!(" ({warnings})"));
-    }
-    if s.duplicates > 0 {
-        line.push_str(&format!(
-            "; {} retried HTTP requests skipped as duplicates",
-            s.duplicates
-        ));
-    }
-    line
-}
-
-/// GitHub workflow-command escaping: data (`%`, CR, LF) and, in properties, also `:` and `,`.
-pub fn gh_escape(s: &str, property: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '\r' => out.push_str("%0D"),
-            '\n' => out.push_str("%0A"),
-            ':' if property => out.push_str("%3A"),
-            ',' if property => out.push_str("%2C"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 impl<W: Write> Sink for ReportSink<W> {

@@ -12,7 +12,9 @@
 /// A timestamp normalised to UTC as `YYYY-MM-DDTHH:MM:SS[.fraction]Z`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Timestamp {
+    /// The UTC form. Invariant: `text[..len]` is ASCII, in that layout.
     text: [u8; 30],
+    /// How much of `text` is used.
     len: u8,
 }
 
@@ -23,9 +25,10 @@ impl std::fmt::Debug for Timestamp {
 }
 
 impl Timestamp {
+    /// The UTC form, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`.
     pub fn as_str(&self) -> &str {
-        // Only ASCII digits and separators are ever written into `text`.
-        crate::parser::ascii_str(&self.text[..self.len as usize])
+        // Only ASCII digits and separators are ever written into `text`: this cannot fail.
+        crate::text::ascii::ascii(&self.text[..self.len as usize]).unwrap_or("")
     }
 
     /// Panther's `p_event_time` form: `YYYY-MM-DD HH:MM:SS.fffffffff` (nine fraction digits).
@@ -42,8 +45,10 @@ impl Timestamp {
     }
 }
 
-/// Why a timestamp was refused; the parser turns it into a message.
+/// Why a timestamp was refused: one of [`crate::diag::messages::timestamp`]'s reasons.
 pub type Reason = &'static str;
+
+use crate::diag::messages::timestamp as why;
 
 fn digits<const N: usize>(s: &[u8], at: usize) -> Option<u32> {
     let mut n = 0u32;
@@ -101,7 +106,7 @@ fn put2(out: &mut [u8], at: usize, n: i64) {
 
 /// Parses and normalises one timestamp.
 pub fn parse(s: &[u8]) -> Result<Timestamp, Reason> {
-    const LAYOUT: Reason = "expected YYYY-MM-DDTHH:MM:SS[.fraction](Z|±hh:mm)";
+    const LAYOUT: Reason = why::LAYOUT;
     if s.len() < 20 {
         return Err(LAYOUT);
     }
@@ -119,29 +124,29 @@ pub fn parse(s: &[u8]) -> Result<Timestamp, Reason> {
         return Err(LAYOUT);
     }
     if !(1..=12).contains(&mo) {
-        return Err("month is not 01-12");
+        return Err(why::MONTH);
     }
     if d == 0 || d > days_in_month(y, mo) {
-        return Err("day does not exist in that month");
+        return Err(why::DAY);
     }
     if h > 23 {
-        return Err("hour is not 00-23");
+        return Err(why::HOUR);
     }
     if mi > 59 {
-        return Err("minute is not 00-59");
+        return Err(why::MINUTE);
     }
     if sec > 59 {
-        return Err("second is not 00-59 (RFC 5424 has no leap seconds)");
+        return Err(why::SECOND);
     }
     let mut i = 19;
     if s[i] == b'.' {
         i += 1;
         let frac = s[i..].iter().take_while(|c| c.is_ascii_digit()).count();
         if frac == 0 {
-            return Err("a '.' must be followed by fraction digits");
+            return Err(why::FRACTION_EMPTY);
         }
         if frac > 9 {
-            return Err("fraction has more than 9 digits");
+            return Err(why::FRACTION_LONG);
         }
         i += frac;
     }
@@ -153,7 +158,7 @@ pub fn parse(s: &[u8]) -> Result<Timestamp, Reason> {
                 return Err(LAYOUT);
             };
             if oh > 23 || om > 59 {
-                return Err("UTC offset is out of range");
+                return Err(why::OFFSET_RANGE);
             }
             let m = i64::from(oh * 60 + om);
             if *sign == b'-' {
@@ -162,7 +167,7 @@ pub fn parse(s: &[u8]) -> Result<Timestamp, Reason> {
                 m
             }
         }
-        _ => return Err("expected Z or a ±hh:mm UTC offset after the time"),
+        _ => return Err(why::ZONE),
     };
 
     let mut text = [0u8; 30];
@@ -174,7 +179,7 @@ pub fn parse(s: &[u8]) -> Result<Timestamp, Reason> {
         let utc = local - offset_minutes;
         let (uy, um, ud) = civil_from_days(utc.div_euclid(1440));
         if !(0..=9999).contains(&uy) {
-            return Err("out of range (years 0000-9999) once converted to UTC");
+            return Err(why::YEARS);
         }
         let mins = utc.rem_euclid(1440);
         put2(&mut text, 0, uy / 100);
@@ -216,7 +221,7 @@ mod tests {
     }
 
     #[test]
-    fn heroku_layout_fast_path() {
+    fn timestamps_in_heroku_layout_normalise_to_utc() {
         assert_eq!(
             norm("2026-03-01T00:00:00.000923+00:00").unwrap(),
             "2026-03-01T00:00:00.000923Z"
@@ -248,7 +253,7 @@ mod tests {
     }
 
     #[test]
-    fn calendar_errors() {
+    fn impossible_calendar_instants_are_refused() {
         for bad in [
             "2026-13-01T00:00:00Z",
             "2026-00-01T00:00:00Z",

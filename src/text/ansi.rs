@@ -75,7 +75,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_removed() {
+    fn escape_sequences_are_removed() {
         assert_eq!(&*strip_ansi(b"a\x1b[1;31mb\x1b[0mc"), b"abc");
         assert!(matches!(strip_ansi(b"plain"), Cow::Borrowed(_)));
         assert_eq!(&*strip_ansi(b"x\x1b"), b"x");
@@ -83,7 +83,7 @@ mod tests {
     }
 
     #[test]
-    fn cut_sequences_are_noticed() {
+    fn sequences_cut_by_a_read_are_noticed() {
         assert!(ends_inside_escape(b"a\x1b"));
         assert!(ends_inside_escape(b"a\x1b[1;3"));
         assert!(!ends_inside_escape(b"a\x1b[1;3m"));

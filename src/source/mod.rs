@@ -1,4 +1,10 @@
-//! Where bytes come from: files, directories, stdin; gzip undone on the fly (SPEC §1 "Inputs").
+//! Where bytes come from: files, directories, stdin; gzip undone on the fly (README "Inputs").
+//!
+//! Also here: which format an input is ([`detect`]) and the reader that lets a live pipe be
+//! waited on with a timeout ([`pump`]). Nothing in this module knows what a frame is.
+
+pub mod detect;
+pub mod pump;
 
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
@@ -10,13 +16,17 @@ use std::sync::Arc;
 /// One input as the user named it (after directory expansion).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
+    /// Standard input.
     Stdin,
+    /// A file (or FIFO, or device) by path.
     Path(PathBuf),
-    /// A path met while walking a directory that could not be looked at (a dangling link, a
-    /// directory that cannot be listed). It stays in the list so the failure is reported, in
-    /// order and with its code, like any other input's.
+    /// A path met while walking a directory that could not be looked at (a directory that
+    /// cannot be listed). It stays in the list so the failure is reported, in order and with
+    /// its code, like any other input's.
     Failed {
+        /// The path, for reports.
         name: String,
+        /// Why it could not be looked at.
         message: String,
     },
 }
@@ -34,6 +44,7 @@ impl Input {
 
 /// An input opened for reading.
 pub struct Opened {
+    /// The bytes, gzip undone.
     pub reader: Box<dyn Read + Send>,
     /// Not a regular file (a pipe, terminal or socket): read what is there and process it at
     /// once instead of filling a whole block, so a live tail shows records as they arrive.
@@ -43,16 +54,27 @@ pub struct Opened {
 /// What the command line's operands expand to.
 #[derive(Debug, Default)]
 pub struct Expanded {
+    /// The inputs, in order.
     pub inputs: Vec<Input>,
-    /// Paths a directory walk passed over on purpose (dangling symbolic links), for a note on
+    /// Paths a directory walk passed over on purpose (broken symbolic links), for a note on
     /// stderr: like `find -type f`, a walk reads files, and a link to nothing is none.
     pub skipped: Vec<String>,
 }
 
+/// What every temporary output file's name holds (`.NAME.drainpipe-RANDOM.tmp`): a directory
+/// walk never reads such a file as an input, even one a killed run left behind.
+pub const TEMP_MARK: &str = ".drainpipe-";
+
+/// Whether `name` is one of drainpipe's temporary output files.
+pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    let n = name.to_string_lossy();
+    n.starts_with('.') && n.ends_with(".tmp") && n.contains(TEMP_MARK)
+}
+
 /// Expands the command line's operands: `-` is stdin, a directory is every regular file under
-/// it sorted by path. What cannot be looked at becomes an [`Input::Failed`] next to the inputs
-/// that could be, so the others still run. A walk never reads drainpipe's own temporary
-/// output files (`.NAME.drainpipe-….tmp`, see [`crate::output::is_temp_name`]).
+/// it sorted by path (`walkdir`, symbolic links followed, each directory once, loops cut).
+/// What cannot be looked at becomes an [`Input::Failed`] next to the inputs that could be, so
+/// the others still run.
 pub fn expand(operands: &[PathBuf]) -> Expanded {
     let mut out = Expanded::default();
     if operands.is_empty() {
@@ -62,20 +84,8 @@ pub fn expand(operands: &[PathBuf]) -> Expanded {
     for path in operands {
         if path.as_os_str() == "-" {
             out.inputs.push(Input::Stdin);
-            continue;
-        }
-        if path.is_dir() {
-            let mut files = Vec::new();
-            let mut errors = Vec::new();
-            let mut seen = Vec::new();
-            walk(path, &mut files, &mut errors, &mut seen, &mut out.skipped);
-            files.sort();
-            out.inputs.extend(files.into_iter().map(Input::Path));
-            out.inputs
-                .extend(errors.into_iter().map(|(name, e)| Input::Failed {
-                    name,
-                    message: crate::error::io_message(&e),
-                }));
+        } else if path.is_dir() {
+            walk(path, &mut out);
         } else {
             out.inputs.push(Input::Path(path.clone()));
         }
@@ -83,56 +93,71 @@ pub fn expand(operands: &[PathBuf]) -> Expanded {
     out
 }
 
-/// Collects regular files under `dir`. Symlinks to directories are followed once each (by
-/// canonical path), so a link loop ends instead of recursing forever.
-fn walk(
-    dir: &Path,
-    files: &mut Vec<PathBuf>,
-    errors: &mut Vec<(String, io::Error)>,
-    seen: &mut Vec<PathBuf>,
-    skipped: &mut Vec<String>,
-) {
-    match dir.canonicalize() {
-        Ok(c) if seen.contains(&c) => return,
-        Ok(c) => seen.push(c),
-        Err(e) => {
-            errors.push((dir.display().to_string(), e));
-            return;
-        }
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push((dir.display().to_string(), e));
-            return;
-        }
-    };
+/// The paths a manifest lists (`--files-from`): one a line (a CR before the LF is dropped), or
+/// separated by NUL bytes (`nul`, as `find -print0` writes them). Empty entries are skipped.
+/// Paths are bytes: any file name a Unix system allows can be listed.
+pub fn file_list(bytes: &[u8], nul: bool) -> Vec<PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    let sep = if nul { b'\0' } else { b'\n' };
+    bytes
+        .split(|&b| b == sep)
+        .map(|p| {
+            if nul {
+                p
+            } else {
+                p.strip_suffix(b"\r").unwrap_or(p)
+            }
+        })
+        .filter(|p| !p.is_empty())
+        .map(|p| PathBuf::from(std::ffi::OsString::from_vec(p.to_vec())))
+        .collect()
+}
+
+/// Adds the regular files under `dir` to `out`, in path order.
+fn walk(dir: &Path, out: &mut Expanded) {
+    let mut files = Vec::new();
+    let mut failed = Vec::new();
+    // Directories already walked, by canonical path: two links to one directory read it once.
+    let mut seen = std::collections::HashSet::new();
+    let entries = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.depth() > 0 && is_temp_name(e.file_name()))
+                && (!e.file_type().is_dir()
+                    || e.path().canonicalize().map_or(true, |c| seen.insert(c)))
+        });
     for entry in entries {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                errors.push((dir.display().to_string(), e));
-                continue;
-            }
-        };
-        if crate::output::is_temp_name(&entry.file_name()) {
-            continue;
-        }
-        let path = entry.path();
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_dir() => walk(&path, files, errors, seen, skipped),
-            Ok(m) if m.is_file() => files.push(path),
+        match entry {
+            Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
             Ok(_) => {}
-            Err(e) if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) => {
-                skipped.push(format!(
-                    "{}: skipped: a broken symbolic link ({})",
-                    path.display(),
-                    crate::error::io_message(&e)
-                ));
+            // A link back into the walk: its files are read where the walk meets them.
+            Err(e) if e.loop_ancestor().is_some() => {}
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                let message = e
+                    .io_error()
+                    .map_or_else(|| e.to_string(), crate::diag::messages::io_message);
+                if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink())
+                    && std::fs::metadata(&path).is_err()
+                {
+                    out.skipped.push(format!(
+                        "{}: skipped: a broken symbolic link ({message})",
+                        path.display()
+                    ));
+                } else {
+                    failed.push(Input::Failed {
+                        name: path.display().to_string(),
+                        message,
+                    });
+                }
             }
-            Err(e) => errors.push((path.display().to_string(), e)),
         }
     }
+    files.sort();
+    out.inputs.extend(files.into_iter().map(Input::Path));
+    out.inputs.extend(failed);
 }
 
 /// A reader that hands back a few bytes it already read, then the rest of `inner`.
@@ -252,6 +277,15 @@ fn stdin_reader() -> io::Result<(Box<dyn Read + Send>, bool)> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn manifests_list_one_path_a_line_or_nul_separated() {
+        let l = file_list(b"a.gz\r\nb c.gz\n\nd\xff\n", false);
+        assert_eq!(l.len(), 3);
+        assert_eq!(l[1], PathBuf::from("b c.gz"));
+        let l = file_list(b"new\nline\0x\0", true);
+        assert_eq!(l, [PathBuf::from("new\nline"), PathBuf::from("x")]);
+    }
 
     #[test]
     fn gzip_is_detected_by_magic_and_multi_member_is_read_whole() {

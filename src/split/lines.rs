@@ -1,33 +1,29 @@
-//! Splitter for the line-based formats (SPEC §1): `syslog` (one message per line) and `cli`
-//! (`heroku logs` output, where a line without the `TIMESTAMP SOURCE[PROCESS]:` prefix continues
-//! the previous message).
+//! Splitter for the line-based formats (README "Inputs"): `syslog` (one message per line) and
+//! `cli` (`heroku logs` output, where a line without the `TIMESTAMP SOURCE[PROCESS]:` prefix
+//! continues the previous message).
 //!
-//! Like the octet [`Framer`](crate::framer::Framer) it is incremental and reports
-//! [`Event`]s; a unit is a [`Event::Line`] spanning its line(s), terminator included. Over-long
-//! units are rejected (`frame-too-large`) and skipped as they stream past, so memory stays
-//! bounded by `--max-frame` whatever the input.
+//! Like the octet [`Framer`](super::octet::Framer) it is incremental and reports [`Event`]s; a
+//! unit is an [`Event::Line`] spanning its line(s), terminator included. Over-long units are
+//! rejected (`frame-too-large`) and skipped as they stream past, so memory stays bounded by
+//! `--max-frame` whatever the input. [`clean_unit`] readies a `cli` unit for the parser.
 
-use crate::ansi::{ends_inside_escape, strip_ansi};
-use crate::error::{quote, Code};
-use crate::framer::{next_unit, Event, State};
+use super::event::Event;
+use super::resync::{excerpt_ready, next_unit, Looks, Next, State};
+use super::End;
+use crate::diag::messages::{self, LINE_QUOTE};
+use crate::diag::Problem;
+use crate::text::ansi::{self, ends_inside_escape, strip_ansi};
 use memchr::memchr;
+use std::borrow::Cow;
 
-/// What the caller knows about the bytes after the buffer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum End {
-    /// More may follow at any time.
-    More,
-    /// A live input has gone quiet: nothing more has arrived for a while. A `heroku logs`
-    /// message whose lines are all here is taken as complete, so a live pipe streams.
-    Idle,
-    /// End of input.
-    Eof,
-}
-
+/// The splitter for `syslog` or `cli` input. One per input.
 #[derive(Clone, Debug)]
 pub struct LineSplitter {
+    /// `heroku logs` text rather than syslog lines.
     cli: bool,
+    /// `--max-frame`: the longest unit.
     max: usize,
+    /// Between units or inside a rejected region.
     state: State,
     /// `cli`: the first line of the last message, kept across scans. Lines without a prefix
     /// that start a unit (they came after a live pipe's idle pause ended their message) become
@@ -40,10 +36,12 @@ pub struct LineSplitter {
 const PREFIX_LOOK: usize = 512;
 
 impl LineSplitter {
+    /// A splitter for syslog lines up to `max_frame` bytes.
     pub fn syslog(max_frame: u64) -> LineSplitter {
         Self::new(false, max_frame)
     }
 
+    /// A splitter for `heroku logs` messages up to `max_frame` bytes.
     pub fn cli(max_frame: u64) -> LineSplitter {
         Self::new(true, max_frame)
     }
@@ -57,20 +55,25 @@ impl LineSplitter {
         }
     }
 
-    /// Scans `buf` as [`Framer::scan`](crate::framer::Framer::scan) does: appends events and
+    /// Scans `buf` as [`Framer::scan`](super::octet::Framer::scan) does: appends events and
     /// returns how many leading bytes are done with.
     pub fn scan(&mut self, buf: &[u8], end: End, out: &mut Vec<Event>) -> usize {
         let eof = end == End::Eof;
         let mut p = 0;
         let cli = self.cli;
-        let starts_unit =
-            move |b: &[u8], eof: bool| if cli { cli_prefix(b, eof) } else { Some(true) };
+        let starts_unit = move |b: &[u8], eof: bool| {
+            if cli {
+                cli_prefix(b, eof)
+            } else {
+                Looks::Yes
+            }
+        };
         // The last message that starts in this buffer, to keep its first line when done.
         let mut last_message = None;
         let consumed = loop {
             p = match next_unit(&mut self.state, buf, p, eof, out, &starts_unit) {
-                Ok(p) => p,
-                Err(p) => break p,
+                Next::Unit(p) => p,
+                Next::Done(p) => break p,
             };
             let unit = if self.cli {
                 let after_message = last_message.is_some() || self.message_line.is_some();
@@ -99,13 +102,8 @@ impl LineSplitter {
                     });
                     p = e;
                 }
-                Unit::Error(code, message) => {
-                    out.push(Event::Error {
-                        start: p,
-                        at: p,
-                        code,
-                        message,
-                    });
+                Unit::Error(problem) => {
+                    out.push(Event::Error { start: p, problem });
                     self.state = State::Skipping {
                         at_line_start: false,
                     };
@@ -118,11 +116,8 @@ impl LineSplitter {
         consumed
     }
 
-    fn too_large(&self) -> Unit {
-        Unit::Error(
-            Code::FrameTooLarge,
-            format!("message is longer than --max-frame {} bytes", self.max),
-        )
+    fn too_large(&self, p: usize) -> Unit {
+        Unit::Error(messages::line_too_long(p, self.max))
     }
 
     fn syslog_unit(&self, buf: &[u8], p: usize, eof: bool) -> Unit {
@@ -135,7 +130,7 @@ impl LineSplitter {
                     Unit::NeedMore
                 }
             }
-            _ => self.too_large(),
+            _ => self.too_large(p),
         }
     }
 
@@ -145,29 +140,18 @@ impl LineSplitter {
         let eof = end == End::Eof;
         let mut continuation = false;
         match cli_prefix(&buf[p..], eof) {
-            None => return Unit::NeedMore,
+            Looks::NeedMore => return Unit::NeedMore,
             // Lines that continue a message already written: a unit of their own.
-            Some(false) if after_message => continuation = true,
-            Some(false) if !crate::framer::excerpt_ready(&buf[p..], 40, eof) => {
-                return Unit::NeedMore
-            }
-            Some(false) => {
-                return Unit::Error(
-                    Code::Garbage,
-                    format!(
-                        "expected a `heroku logs` line (TIMESTAMP SOURCE[PROCESS]: MESSAGE), \
-                         found {}",
-                        quote(line_of(&buf[p..]), 40)
-                    ),
-                )
-            }
-            Some(true) => {}
+            Looks::No if after_message => continuation = true,
+            Looks::No if !excerpt_ready(&buf[p..], LINE_QUOTE, eof) => return Unit::NeedMore,
+            Looks::No => return Unit::Error(messages::expected_cli_line(p, line_of(&buf[p..]))),
+            Looks::Yes => {}
         }
         let mut q = p;
         let unit_end = loop {
             let Some(i) = memchr(b'\n', &buf[q..]) else {
                 if buf.len() - p > self.max {
-                    return self.too_large();
+                    return self.too_large(p);
                 }
                 if eof {
                     break buf.len();
@@ -176,7 +160,7 @@ impl LineSplitter {
             };
             let next = q + i + 1;
             if next - p > self.max {
-                return self.too_large();
+                return self.too_large(p);
             }
             if next == buf.len() {
                 if end == End::More {
@@ -185,9 +169,9 @@ impl LineSplitter {
                 break next;
             }
             match cli_prefix(&buf[next..], eof) {
-                Some(true) => break next,
-                Some(false) => q = next,
-                None => return Unit::NeedMore,
+                Looks::Yes => break next,
+                Looks::No => q = next,
+                Looks::NeedMore => return Unit::NeedMore,
             }
         };
         let e = trim_blank_lines(buf, p, unit_end);
@@ -199,12 +183,16 @@ impl LineSplitter {
     }
 }
 
+/// What starts at a position.
 enum Unit {
+    /// A unit ending here.
     Line(usize),
-    /// Continuation lines that start a unit: see [`Event::Continuation`].
+    /// Continuation lines that start a unit, ending here: see [`Event::Continuation`].
     Continuation(usize),
+    /// More bytes are needed to tell.
     NeedMore,
-    Error(Code, String),
+    /// A rejected region starts here.
+    Error(Problem),
 }
 
 fn line_of(b: &[u8]) -> &[u8] {
@@ -232,41 +220,53 @@ fn trim_blank_lines(buf: &[u8], start: usize, end: usize) -> usize {
 }
 
 /// Whether the line starting `b` begins with the `heroku logs` prefix
-/// `YYYY-MM-DDT… SOURCE[PROCESS]:` (or `SOURCE:`), ANSI codes ignored; `None` when more bytes
-/// are needed to tell.
-pub fn cli_prefix(b: &[u8], eof: bool) -> Option<bool> {
+/// `YYYY-MM-DDT… SOURCE[PROCESS]:` (or `SOURCE:`), ANSI codes ignored.
+pub fn cli_prefix(b: &[u8], eof: bool) -> Looks {
     let line_end = memchr(b'\n', b);
     let complete = eof || line_end.is_some() || b.len() >= PREFIX_LOOK;
     let line = &b[..line_end.unwrap_or(b.len()).min(PREFIX_LOOK)];
     if !complete && ends_inside_escape(line) {
         // What the cut escape sequence hides could still decide either way.
-        return None;
+        return Looks::NeedMore;
     }
     match prefix_len(&strip_ansi(line), complete) {
-        Ok(_) => Some(true),
-        Err(true) if !complete => None,
-        Err(_) => Some(false),
+        Prefix::Len(_) => Looks::Yes,
+        Prefix::NeedMore if !complete => Looks::NeedMore,
+        Prefix::NeedMore | Prefix::No => Looks::No,
     }
+}
+
+/// What [`prefix_len`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prefix {
+    /// A prefix this long (the space after the colon included).
+    Len(usize),
+    /// No prefix.
+    No,
+    /// The line ends while it could still match.
+    NeedMore,
 }
 
 /// The length of the prefix `TIMESTAMP SP SOURCE[PROCESS]:` (and the space after it) that
 /// starts `s`, a line without ANSI codes and without its line end. `complete`: `s` is the
-/// whole line. `Err(true)`: `s` ends while it could still match.
-pub fn prefix_len(s: &[u8], complete: bool) -> Result<usize, bool> {
+/// whole line.
+pub fn prefix_len(s: &[u8], complete: bool) -> Prefix {
     for (i, c) in b"dddd-dd-ddT".iter().enumerate() {
-        let Some(&x) = s.get(i) else { return Err(true) };
+        let Some(&x) = s.get(i) else {
+            return Prefix::NeedMore;
+        };
         let ok = if *c == b'd' {
             x.is_ascii_digit()
         } else {
             x == *c
         };
         if !ok {
-            return Err(false);
+            return Prefix::No;
         }
     }
     // The rest of the timestamp, then one space.
     let Some(sp) = memchr(b' ', s) else {
-        return Err(true);
+        return Prefix::NeedMore;
     };
     let rest = &s[sp + 1..];
     // SOURCE: no space, `[` or `:`; at least one byte.
@@ -275,31 +275,86 @@ pub fn prefix_len(s: &[u8], complete: bool) -> Result<usize, bool> {
         .take_while(|&&c| c != b' ' && c != b'[' && c != b':' && c != b'\r')
         .count();
     if n == 0 {
-        return Err(rest.is_empty());
+        return if rest.is_empty() {
+            Prefix::NeedMore
+        } else {
+            Prefix::No
+        };
     }
     let mut i = n;
     if rest.get(i) == Some(&b'[') {
         let Some(close) = rest[i..].iter().position(|&c| c == b']' || c == b' ') else {
-            return Err(true);
+            return Prefix::NeedMore;
         };
         if rest[i + close] != b']' || close == 1 {
-            return Err(false);
+            return Prefix::No;
         }
         i += close + 1;
     }
     let colon = sp + 1 + i;
     match rest.get(i) {
-        None => Err(true),
+        None => Prefix::NeedMore,
         Some(b':') => match rest.get(i + 1) {
             // A line that ends right after the colon has an empty message; a line cut there
             // by the end of a read could go on with anything.
-            None if !complete => Err(true),
-            None | Some(b'\r') => Ok(colon + 1),
-            Some(b' ') => Ok(colon + 2),
-            Some(_) => Err(false),
+            None if !complete => Prefix::NeedMore,
+            None | Some(b'\r') => Prefix::Len(colon + 1),
+            Some(b' ') => Prefix::Len(colon + 2),
+            Some(_) => Prefix::No,
         },
-        Some(_) => Err(false),
+        Some(_) => Prefix::No,
     }
+}
+
+/// A `cli` unit as the parser wants it: every colour code (SGR) removed from the whole unit,
+/// message and continuation lines included, and any other escape sequence inside the
+/// `TIMESTAMP SOURCE[PROCESS]:` prefix (README: the Heroku CLI colours message bodies too);
+/// `\r\n` line ends as `\n`. When that removes bytes, the second value maps each byte of the
+/// result to its offset in `raw`, so columns still point into the capture.
+pub fn clean_unit(raw: &[u8]) -> (Cow<'_, [u8]>, Vec<usize>) {
+    // Most messages have neither: nothing to allocate.
+    if memchr::memchr2(0x1b, b'\r', raw).is_none() {
+        return (Cow::Borrowed(raw), Vec::new());
+    }
+    let first = line_of(raw);
+    let visible = match prefix_len(&strip_ansi(first), true) {
+        Prefix::Len(n) => n,
+        Prefix::No | Prefix::NeedMore => 0,
+    };
+    let mut drop = vec![false; raw.len()];
+    let mut dropped = false;
+    let (mut i, mut seen) = (0, 0);
+    while let Some(k) = memchr(0x1b, &raw[i..]) {
+        seen += k;
+        i += k;
+        let n = ansi::escape_len(raw, i);
+        if seen < visible || ansi::is_sgr(&raw[i..i + n]) {
+            drop[i..i + n].iter_mut().for_each(|d| *d = true);
+            dropped = true;
+        }
+        i += n;
+    }
+    for j in memchr::memchr_iter(b'\r', raw) {
+        if raw.get(j + 1) == Some(&b'\n') {
+            drop[j] = true;
+            dropped = true;
+        }
+    }
+    if !dropped {
+        return (Cow::Borrowed(raw), Vec::new());
+    }
+    let (mut out, mut map) = (
+        Vec::with_capacity(raw.len()),
+        Vec::with_capacity(raw.len() + 1),
+    );
+    for (j, &c) in raw.iter().enumerate() {
+        if !drop[j] {
+            out.push(c);
+            map.push(j);
+        }
+    }
+    map.push(raw.len());
+    (Cow::Owned(out), map)
 }
 
 #[cfg(test)]
@@ -319,7 +374,7 @@ mod tests {
                 Event::Line { start, end } => {
                     String::from_utf8_lossy(&input[start..end]).into_owned()
                 }
-                Event::Error { code, .. } => format!("error {}", code.as_str()),
+                Event::Error { ref problem, .. } => format!("error {}", problem.code.as_str()),
                 Event::Skip { start, end } => {
                     format!("skip {:?}", String::from_utf8_lossy(&input[start..end]))
                 }
@@ -329,7 +384,7 @@ mod tests {
     }
 
     #[test]
-    fn prefix_grammar() {
+    fn a_heroku_logs_prefix_is_timestamp_source_process_colon() {
         let yes: [&[u8]; 5] = [
             b"2026-01-01T00:00:00+00:00 app[web.1]: hi\n",
             b"2026-01-01T00:00:00+00:00 heroku[router]: at=info\n",
@@ -338,7 +393,7 @@ mod tests {
             b"\x1b[2m2026-01-01T00:00:00Z\x1b[0m \x1b[32mapp[api]:\x1b[0m x\n",
         ];
         for b in yes {
-            assert_eq!(cli_prefix(b, false), Some(true), "{b:?}");
+            assert_eq!(cli_prefix(b, false), Looks::Yes, "{b:?}");
         }
         let no: [&[u8]; 6] = [
             b"    at foo (bar.js:1:2)\n",
@@ -349,19 +404,22 @@ mod tests {
             b"\n",
         ];
         for b in no {
-            assert_eq!(cli_prefix(b, false), Some(false), "{b:?}");
+            assert_eq!(cli_prefix(b, false), Looks::No, "{b:?}");
         }
-        assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app[w", false), None);
+        assert_eq!(
+            cli_prefix(b"2026-01-01T00:00:00Z app[w", false),
+            Looks::NeedMore
+        );
         // Found by fuzzing: a colour code cut by the end of a read hid the byte after `:`.
         let line = b"2026-01-01T00:00:00Z app[web.1]:\x1b[0\x00 x\n";
-        assert_eq!(cli_prefix(line, false), Some(false));
-        assert_eq!(cli_prefix(&line[..line.len() - 4], false), None);
+        assert_eq!(cli_prefix(line, false), Looks::No);
+        assert_eq!(cli_prefix(&line[..line.len() - 4], false), Looks::NeedMore);
         // And a read that ends right after the colon.
         let line = b"2026-01-01T00:00:00Z 6-03-01T12:00 x\n";
-        assert_eq!(cli_prefix(line, false), Some(false));
-        assert_eq!(cli_prefix(&line[..32], false), None);
-        assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app:", true), Some(true));
-        assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app[w", true), Some(false));
+        assert_eq!(cli_prefix(line, false), Looks::No);
+        assert_eq!(cli_prefix(&line[..32], false), Looks::NeedMore);
+        assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app:", true), Looks::Yes);
+        assert_eq!(cli_prefix(b"2026-01-01T00:00:00Z app[w", true), Looks::No);
     }
 
     #[test]
@@ -407,7 +465,7 @@ mod tests {
     }
 
     #[test]
-    fn syslog_lines_and_limits() {
+    fn syslog_lines_are_units_up_to_max_frame() {
         let input = b"<1>1 a\n\r\n<2>1 b\nxxxxxxxxxxxxxxxxxxxx\n<3>1 c";
         let ev = scan_all(&mut LineSplitter::syslog(10), input);
         assert_eq!(
@@ -443,7 +501,7 @@ mod tests {
                 assert_eq!(n + m, input.len());
                 out.extend(rest.into_iter().map(|e| e.shifted(n)));
                 assert_eq!(
-                    crate::framer::merge_skips(out),
+                    crate::split::event::merge_skips(out),
                     whole,
                     "cli {cli} split {split}"
                 );

@@ -1,4 +1,4 @@
-//! RFC 6587 octet-counting framer (SPEC §1 "Octet framing").
+//! RFC 6587 octet-counted frames (README "Framing").
 //!
 //! The framer is incremental in the style of `httparse`: [`Framer::scan`] looks at whatever bytes
 //! the caller has, reports the frames and rejected regions it can decide, and returns how many
@@ -10,177 +10,15 @@
 //! Memory stays bounded: a frame is only waited for when its LEN is within `max_frame`, and a
 //! rejected region is consumed (and reported in pieces) as it streams past, however long it is.
 
-use crate::error::{quote, Code};
+use super::event::Event;
+use super::resync::{excerpt_ready, find_resync, next_unit, Looks, Next, State};
+use crate::diag::messages::{self, GARBAGE_QUOTE, LEN_QUOTE, OVERRUN_QUOTE};
+use crate::diag::Problem;
 use memchr::memchr;
 
-/// Longest LEN we read before calling it `frame-too-large` (u64 holds any 19-digit number;
-/// SPEC draws the line at 20 digits).
+/// Longest LEN read before calling it `frame-too-large` (u64 holds any 19-digit number; README
+/// draws the line at 20 digits).
 const MAX_LEN_DIGITS: usize = 20;
-
-/// Something the framer decided about a span of the buffer it was given. Offsets index that
-/// buffer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// A frame: `LEN SP MSG` spans `start..end`, MSG is `body..end`.
-    Frame {
-        start: usize,
-        body: usize,
-        end: usize,
-        /// LEN as written. In lenient mode it can differ from `end - body`.
-        len: u64,
-    },
-    /// A framing error. The rejected region starts at `start`; its bytes follow as `Skip` events
-    /// (the first possibly in a later scan, when the region crosses a buffer boundary).
-    /// `at` is the offending byte, for the column.
-    Error {
-        start: usize,
-        at: usize,
-        code: Code,
-        message: String,
-    },
-    /// Bytes of the current rejected region.
-    Skip { start: usize, end: usize },
-    /// A unit of a line-based format (`syslog`, `cli`): `start..end`, terminator included.
-    Line { start: usize, end: usize },
-    /// `heroku logs` continuation lines (`start..end`) that arrived after their message was
-    /// already written (a live pipe went quiet in between): a record of their own, with the
-    /// timestamp, source and process of `message_line`, the first line of that message.
-    Continuation {
-        start: usize,
-        end: usize,
-        message_line: Box<[u8]>,
-    },
-    /// A complete saved HTTP request (`http` input).
-    Request(Box<crate::http::Request>),
-}
-
-impl Event {
-    /// The same event with its offsets moved by `base`: for events of a scan that began
-    /// `base` bytes into the buffer.
-    pub fn shifted(self, base: usize) -> Event {
-        match self {
-            Event::Frame {
-                start,
-                body,
-                end,
-                len,
-            } => Event::Frame {
-                start: start + base,
-                body: body + base,
-                end: end + base,
-                len,
-            },
-            Event::Error {
-                start,
-                at,
-                code,
-                message,
-            } => Event::Error {
-                start: start + base,
-                at: at + base,
-                code,
-                message,
-            },
-            Event::Skip { start, end } => Event::Skip {
-                start: start + base,
-                end: end + base,
-            },
-            Event::Line { start, end } => Event::Line {
-                start: start + base,
-                end: end + base,
-            },
-            Event::Continuation {
-                start,
-                end,
-                message_line,
-            } => Event::Continuation {
-                start: start + base,
-                end: end + base,
-                message_line,
-            },
-            Event::Request(mut r) => {
-                r.shift(base);
-                Event::Request(r)
-            }
-        }
-    }
-}
-
-/// Joins adjacent Skip pieces (a rejected region crossing buffer boundaries is reported in
-/// pieces), so piecewise and one-shot scans compare equal.
-pub fn merge_skips(events: Vec<Event>) -> Vec<Event> {
-    let mut out: Vec<Event> = Vec::new();
-    for e in events {
-        if let (Some(Event::Skip { end: last_end, .. }), Event::Skip { start, end }) =
-            (out.last_mut(), &e)
-        {
-            if *last_end == *start {
-                *last_end = *end;
-                continue;
-            }
-        }
-        out.push(e);
-    }
-    out
-}
-
-/// Where a splitter is between scans. Shared by all splitters: they differ in what a unit is,
-/// not in how a rejected region ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum State {
-    /// Expecting a unit (or tolerated newlines) at the current position.
-    Units,
-    /// Inside a rejected region, looking for the next line that starts a unit.
-    /// `at_line_start`: the first byte of the next buffer begins a line that has not been
-    /// checked yet (a previous scan ran out of bytes while checking it).
-    Skipping { at_line_start: bool },
-}
-
-/// The start of every splitter's scan step: finishes a rejected region (reporting its bytes
-/// as `Skip`) at the next line start that `starts_unit` accepts, then passes the `\n` /
-/// `\r\n` separators between units. `Ok(p)`: a unit starts at `p`. `Err(p)`: the scan is done
-/// with the buffer up to `p` (needs more bytes, or is at its end).
-pub(crate) fn next_unit(
-    state: &mut State,
-    buf: &[u8],
-    mut p: usize,
-    eof: bool,
-    out: &mut Vec<Event>,
-    starts_unit: &dyn Fn(&[u8], bool) -> Plausible,
-) -> Result<usize, usize> {
-    if let State::Skipping { at_line_start } = *state {
-        // A region just opened must reach past its error's offending byte, so the batch
-        // holding the error also holds the byte its line and column are computed from.
-        let min_end = match out.last() {
-            Some(Event::Error { at, .. }) => at + 1,
-            _ => 0,
-        };
-        let (q, found, line_start) = find_resync(buf, p, at_line_start, eof, min_end, starts_unit);
-        if q > p {
-            out.push(Event::Skip { start: p, end: q });
-        }
-        p = q;
-        if !found {
-            *state = State::Skipping {
-                at_line_start: line_start,
-            };
-            return Err(p);
-        }
-        *state = State::Units;
-    }
-    while p < buf.len() {
-        match buf[p] {
-            b'\n' => p += 1,
-            b'\r' if p + 1 < buf.len() && buf[p + 1] == b'\n' => p += 2,
-            b'\r' if p + 1 == buf.len() && !eof => return Err(p),
-            _ => break,
-        }
-    }
-    if p == buf.len() {
-        return Err(p);
-    }
-    Ok(p)
-}
 
 /// Incremental octet framer. One per input.
 #[derive(Clone, Debug)]
@@ -190,16 +28,18 @@ pub struct Framer {
     state: State,
 }
 
+/// What starts at a position.
 enum Decision {
+    /// A frame, and where the next unit may start.
     Frame(Event, usize),
+    /// More bytes are needed to tell.
     NeedMore,
-    Error(Code, usize, String),
+    /// A framing error: a rejected region starts here.
+    Error(Problem),
 }
 
-/// Outcome of a plausibility check of a line start; `None` means "need more bytes".
-pub(crate) type Plausible = Option<bool>;
-
 impl Framer {
+    /// A framer that accepts frames up to `max_frame` bytes.
     pub fn new(max_frame: u64) -> Framer {
         Framer {
             max_frame,
@@ -222,8 +62,8 @@ impl Framer {
         let mut p = 0;
         loop {
             p = match next_unit(&mut self.state, buf, p, eof, out, &plausible) {
-                Ok(p) => p,
-                Err(p) => return p,
+                Next::Unit(p) => p,
+                Next::Done(p) => return p,
             };
             match self.decide(buf, p, eof) {
                 Decision::Frame(ev, next) => {
@@ -231,13 +71,8 @@ impl Framer {
                     p = next;
                 }
                 Decision::NeedMore => return p,
-                Decision::Error(code, at, message) => {
-                    out.push(Event::Error {
-                        start: p,
-                        at,
-                        code,
-                        message,
-                    });
+                Decision::Error(problem) => {
+                    out.push(Event::Error { start: p, problem });
                     self.state = State::Skipping {
                         at_line_start: false,
                     };
@@ -253,14 +88,7 @@ impl Framer {
             if !excerpt_ready(b, GARBAGE_QUOTE, eof) {
                 return Decision::NeedMore;
             }
-            return Decision::Error(
-                Code::Garbage,
-                p,
-                format!(
-                    "expected a frame length (ASCII digits), found {}",
-                    quote(line_prefix(b), GARBAGE_QUOTE)
-                ),
-            );
+            return Decision::Error(messages::expected_frame_length(p, line_prefix(b)));
         }
         let digits = b
             .iter()
@@ -278,48 +106,23 @@ impl Framer {
             if shown == b.len() && !eof {
                 return Decision::NeedMore;
             }
-            return Decision::Error(
-                Code::FrameTooLarge,
-                p,
-                format!(
-                    "frame length {} has more than {MAX_LEN_DIGITS} digits",
-                    quote(&b[..shown], LEN_QUOTE)
-                ),
-            );
+            return Decision::Error(messages::length_too_long(p, &b[..shown], MAX_LEN_DIGITS));
         }
         if digits == b.len() {
             if !eof {
                 return Decision::NeedMore;
             }
-            return Decision::Error(
-                Code::FrameTruncated,
-                p,
-                format!(
-                    "input ends inside the frame length {}",
-                    quote(&b[..digits], 24)
-                ),
-            );
+            return Decision::Error(messages::input_ends_in_length(p, &b[..digits]));
         }
         if b[0] == b'0' {
-            return Decision::Error(
-                Code::FrameLength,
-                p,
-                format!(
-                    "frame length {} has a leading zero (or is zero)",
-                    quote(&b[..digits], 24)
-                ),
-            );
+            return Decision::Error(messages::length_leading_zero(p, &b[..digits]));
         }
         if b[digits] != b' ' {
-            return Decision::Error(
-                Code::FrameLength,
+            return Decision::Error(messages::length_without_space(
                 p,
-                format!(
-                    "expected a space after the frame length {}, found {}",
-                    String::from_utf8_lossy(&b[..digits]),
-                    quote(&b[digits..(digits + 1)], 4)
-                ),
-            );
+                &b[..digits],
+                &b[digits..=digits],
+            ));
         }
         let len = b[..digits].iter().try_fold(0u64, |n, &d| {
             n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
@@ -327,15 +130,7 @@ impl Framer {
         let len = match len {
             Some(n) if n <= self.max_frame => n,
             _ => {
-                return Decision::Error(
-                    Code::FrameTooLarge,
-                    p,
-                    format!(
-                        "frame length {} exceeds --max-frame {}",
-                        String::from_utf8_lossy(&b[..digits]),
-                        self.max_frame
-                    ),
-                )
+                return Decision::Error(messages::length_over_max(p, &b[..digits], self.max_frame))
             }
         };
         let body = p + digits + 1;
@@ -348,14 +143,7 @@ impl Framer {
             if self.lenient {
                 return self.lenient_frame(buf, p, body, len, eof);
             }
-            return Decision::Error(
-                Code::FrameTruncated,
-                p,
-                format!(
-                    "frame length says {len} bytes, but the input ends after {}",
-                    buf.len() - body
-                ),
-            );
+            return Decision::Error(messages::frame_truncated(p, len, buf.len() - body));
         }
         let frame = Event::Frame {
             start: p,
@@ -367,19 +155,11 @@ impl Framer {
             return Decision::Frame(frame, end);
         }
         match delimited(buf, end, eof) {
-            Some(true) => Decision::Frame(frame, end),
-            None => Decision::NeedMore,
-            Some(false) if self.lenient => self.lenient_frame(buf, p, body, len, eof),
-            Some(false) if !excerpt_ready(&buf[end..], OVERRUN_QUOTE, eof) => Decision::NeedMore,
-            Some(false) => Decision::Error(
-                Code::FrameOverrun,
-                p,
-                format!(
-                    "frame length {len} ends the frame inside text: it is followed by {} \
-                     where a newline, the end of input or another frame should be",
-                    quote(line_prefix(&buf[end..]), OVERRUN_QUOTE)
-                ),
-            ),
+            Looks::Yes => Decision::Frame(frame, end),
+            Looks::NeedMore => Decision::NeedMore,
+            Looks::No if self.lenient => self.lenient_frame(buf, p, body, len, eof),
+            Looks::No if !excerpt_ready(&buf[end..], OVERRUN_QUOTE, eof) => Decision::NeedMore,
+            Looks::No => Decision::Error(messages::frame_overrun(p, len, line_prefix(&buf[end..]))),
         }
     }
 
@@ -390,15 +170,7 @@ impl Framer {
         // the frame is an error like any other, and the same error however the input was read:
         // a scan that has the whole input must not accept what a scan of a prefix rejects.
         if q.saturating_sub(body) as u64 > self.max_frame {
-            return Decision::Error(
-                Code::FrameTooLarge,
-                p,
-                format!(
-                    "no frame boundary within --max-frame {} bytes of a frame whose \
-                     length {len} is wrong",
-                    self.max_frame
-                ),
-            );
+            return Decision::Error(messages::no_boundary_within_max(p, self.max_frame, len));
         }
         if !resynced && !eof {
             // The recovery point has not arrived yet.
@@ -416,19 +188,6 @@ impl Framer {
     }
 }
 
-/// How many digits of an over-long LEN messages quote.
-const LEN_QUOTE: usize = 32;
-
-/// How much of the offending line error messages quote.
-const GARBAGE_QUOTE: usize = 40;
-const OVERRUN_QUOTE: usize = 24;
-
-/// Whether `b` holds enough bytes to quote up to `n` of its first line exactly as it would with
-/// all the input at hand, so messages do not depend on where reads happened to end.
-pub(crate) fn excerpt_ready(b: &[u8], n: usize, eof: bool) -> bool {
-    eof || b.len() > n || memchr(b'\n', b).is_some()
-}
-
 /// The bytes up to (not including) the next newline, for quoting in messages.
 fn line_prefix(b: &[u8]) -> &[u8] {
     match memchr(b'\n', b) {
@@ -440,20 +199,15 @@ fn line_prefix(b: &[u8]) -> &[u8] {
 /// Whether the frame ending at `end` (its MSG not ending in `\n`) is properly delimited: followed
 /// by end of input, a newline (`\n` or `\r\n`) or the start of a plausible frame
 /// (`[1-9][0-9]* <[0-9]{1,3}>`, the same pattern resynchronisation looks for).
-fn delimited(buf: &[u8], end: usize, eof: bool) -> Plausible {
+fn delimited(buf: &[u8], end: usize, eof: bool) -> Looks {
     let rest = &buf[end..];
-    let more = if eof { Some(false) } else { None };
+    let more = if eof { Looks::No } else { Looks::NeedMore };
     match rest.first() {
-        None => {
-            if eof {
-                Some(true)
-            } else {
-                None
-            }
-        }
-        Some(b'\n') => Some(true),
+        None if eof => Looks::Yes,
+        None => Looks::NeedMore,
+        Some(b'\n') => Looks::Yes,
         Some(b'\r') => match rest.get(1) {
-            Some(&c) => Some(c == b'\n'),
+            Some(&c) => Looks::from_bool(c == b'\n'),
             None => more,
         },
         Some(_) => plausible(rest, eof),
@@ -461,26 +215,26 @@ fn delimited(buf: &[u8], end: usize, eof: bool) -> Plausible {
 }
 
 /// Whether `b` (a line start) begins a plausible frame: `[1-9][0-9]* <[0-9]{1,3}>`.
-pub(crate) fn plausible(b: &[u8], eof: bool) -> Plausible {
-    let more = if eof { Some(false) } else { None };
+pub fn plausible(b: &[u8], eof: bool) -> Looks {
+    let more = if eof { Looks::No } else { Looks::NeedMore };
     let Some(&first) = b.first() else {
         return more;
     };
     if !(b'1'..=b'9').contains(&first) {
-        return Some(false);
+        return Looks::No;
     }
     let mut i = 1;
     while i < b.len() && b[i].is_ascii_digit() {
         i += 1;
         if i > MAX_LEN_DIGITS {
-            return Some(false);
+            return Looks::No;
         }
     }
     for want in [b' ', b'<'] {
         match b.get(i) {
             None => return more,
             Some(&c) if c == want => i += 1,
-            Some(_) => return Some(false),
+            Some(_) => return Looks::No,
         }
     }
     let digits_start = i;
@@ -488,63 +242,16 @@ pub(crate) fn plausible(b: &[u8], eof: bool) -> Plausible {
         match b.get(i) {
             None => return more,
             Some(c) if c.is_ascii_digit() && i - digits_start < 3 => i += 1,
-            Some(b'>') => return Some(i > digits_start),
-            Some(_) => return Some(false),
+            Some(b'>') => return Looks::from_bool(i > digits_start),
+            Some(_) => return Looks::No,
         }
     }
 }
-
-/// Finds where a rejected region that began before `from` ends: the next line start that
-/// `starts_unit` accepts. Returns `(position, found, at_line_start)`: when not found,
-/// `position` is how far the region is known to extend (all of `buf` at end of input) and
-/// `at_line_start` says whether that position is an unchecked line start.
-fn find_resync(
-    buf: &[u8],
-    from: usize,
-    at_line_start: bool,
-    eof: bool,
-    min_end: usize,
-    starts_unit: &dyn Fn(&[u8], bool) -> Plausible,
-) -> (usize, bool, bool) {
-    let mut candidate = if at_line_start { Some(from) } else { None };
-    let mut pos = from;
-    // The last line start passed. A line that has not ended yet is held back from there (up
-    // to HOLD_LINE bytes), so the pieces of a rejected region end at line starts: a header
-    // line is never cut in two, and `--rejects` redacts drain tokens line by line.
-    let mut last_line = None;
-    loop {
-        let c = match candidate.take() {
-            Some(c) => c,
-            None => match memchr(b'\n', &buf[pos..]) {
-                Some(i) => pos + i + 1,
-                None => {
-                    return match last_line {
-                        Some(l) if !eof && l >= min_end && buf.len() - l <= HOLD_LINE => {
-                            (l, false, true)
-                        }
-                        _ => (buf.len(), eof, false),
-                    }
-                }
-            },
-        };
-        match starts_unit(&buf[c..], eof) {
-            Some(true) => return (c, true, false),
-            Some(false) if c == buf.len() => return (c, true, false),
-            Some(false) => {
-                pos = c;
-                last_line = Some(c);
-            }
-            None => return (c, false, true),
-        }
-    }
-}
-
-/// The longest unfinished line a rejected region holds back (see `find_resync`).
-const HOLD_LINE: usize = 64 * 1024;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::split::event::merge_skips;
 
     /// Scans `input` in one go.
     fn scan_all(input: &[u8]) -> Vec<Event> {
@@ -579,7 +286,7 @@ mod tests {
             .iter()
             .map(|e| match e {
                 Event::Frame { start, end, .. } => format!("frame {start}..{end}"),
-                Event::Error { start, code, .. } => format!("{code}@{start}"),
+                Event::Error { start, problem } => format!("{}@{start}", problem.code),
                 Event::Skip { start, end } => format!("skip {start}..{end}"),
                 e => unreachable!("{e:?}"),
             })
@@ -622,7 +329,7 @@ mod tests {
     }
 
     #[test]
-    fn each_framing_code() {
+    fn each_framing_error_has_its_code() {
         let cases: &[(&[u8], &str)] = &[
             (b"x\n", "garbage@0"),
             (b"012 <1>1 abcdefg\n", "frame-length@0"),
@@ -657,7 +364,10 @@ mod tests {
     #[test]
     fn framing_errors_point_at_the_frame_start() {
         let ev = scan_all(b"5 <1>1\n12x<1>1 abcdefg\n");
-        assert!(matches!(ev[1], Event::Error { at: 7, .. }), "{ev:?}");
+        assert!(
+            matches!(&ev[1], Event::Error { problem, .. } if problem.at == 7),
+            "{ev:?}"
+        );
     }
 
     #[test]
@@ -763,12 +473,12 @@ mod tests {
     }
 
     #[test]
-    fn plausible_pattern() {
-        assert_eq!(plausible(b"12 <34>", true), Some(true));
-        assert_eq!(plausible(b"12 <>", true), Some(false));
-        assert_eq!(plausible(b"12 <1234>", true), Some(false));
-        assert_eq!(plausible(b"02 <1>", true), Some(false));
-        assert_eq!(plausible(b"12 <3", false), None);
-        assert_eq!(plausible(b"12 <3", true), Some(false));
+    fn a_plausible_frame_start_is_len_space_and_pri() {
+        assert_eq!(plausible(b"12 <34>", true), Looks::Yes);
+        assert_eq!(plausible(b"12 <>", true), Looks::No);
+        assert_eq!(plausible(b"12 <1234>", true), Looks::No);
+        assert_eq!(plausible(b"02 <1>", true), Looks::No);
+        assert_eq!(plausible(b"12 <3", false), Looks::NeedMore);
+        assert_eq!(plausible(b"12 <3", true), Looks::No);
     }
 }

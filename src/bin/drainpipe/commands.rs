@@ -1,0 +1,323 @@
+//! The commands: the command line turned into library calls.
+
+use crate::args::Cli;
+use crate::args::{
+    CommonArgs, ConvertArgs, FieldList, From, Generate, OnError, Report, To, ValidateArgs,
+};
+use anyhow::Context;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory};
+use drainpipe::diag::messages::io_message;
+use drainpipe::encode::{Encoder, OutputFormat, RunIdentity};
+use drainpipe::pipeline::{self, Mode, Options};
+use drainpipe::sink::atomic::{self, AtomicFile};
+use drainpipe::sink::convert::{ConvertSink, Destination};
+use drainpipe::sink::progress::Progress;
+use drainpipe::sink::report::{ReportFormat, ReportSink};
+use drainpipe::sink::summary::{summary_line, text_line};
+use drainpipe::sink::{Summary, Tee};
+use drainpipe::source::detect::InputFormat;
+use drainpipe::source::{self as input, Input};
+use std::io::{self, IsTerminal, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// Prints on stderr, whether or not stderr can take it.
+macro_rules! note {
+    ($($t:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($t)*);
+    }};
+}
+
+/// Why a command could not finish.
+pub enum Failure {
+    /// The command line asks for something that cannot be done: exit 2 before anything is read
+    /// or written.
+    Usage(String),
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> std::convert::From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure::Other(e.into())
+    }
+}
+
+pub fn generate(what: Generate) -> ExitCode {
+    let mut cmd = Cli::command();
+    // Into memory first: clap_complete panics when its writer fails, and stdout can fail.
+    let mut text = Vec::new();
+    let shell = match what {
+        Generate::Man => {
+            clap_mangen::Man::new(cmd.clone())
+                .render(&mut text)
+                .expect("writing to memory");
+            None
+        }
+        Generate::Bash => Some(clap_complete::Shell::Bash),
+        Generate::Zsh => Some(clap_complete::Shell::Zsh),
+        Generate::Fish => Some(clap_complete::Shell::Fish),
+        Generate::Elvish => Some(clap_complete::Shell::Elvish),
+        Generate::Powershell => Some(clap_complete::Shell::PowerShell),
+    };
+    if let Some(shell) = shell {
+        clap_complete::generate(shell, &mut cmd, "drainpipe", &mut text);
+    }
+    let mut out = io::stdout().lock();
+    match out.write_all(&text).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            note!("drainpipe: error: writing to stdout: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The run's inputs: operands, then `--files-from`, expanded; notes for what a walk skipped.
+fn inputs(common: &CommonArgs) -> Result<Vec<Input>, Failure> {
+    let mut operands = common.files.clone();
+    if let Some(list) = &common.files_from {
+        let bytes = if list.as_os_str() == "-" {
+            let mut v = Vec::new();
+            io::Read::read_to_end(&mut io::stdin(), &mut v)
+                .map_err(|e| Failure::Usage(format!("cannot read --files-from -: {e}")))?;
+            v
+        } else {
+            std::fs::read(list).map_err(|e| {
+                Failure::Usage(format!(
+                    "cannot read --files-from {}: {}",
+                    list.display(),
+                    io_message(&e)
+                ))
+            })?
+        };
+        let listed = input::file_list(&bytes, common.null);
+        if listed.iter().any(|p| p.as_os_str() == "-") && list.as_os_str() == "-" {
+            return Err(Failure::Usage(
+                "--files-from - reads the list from stdin, so the list cannot name stdin".into(),
+            ));
+        }
+        if common.files.is_empty() && listed.is_empty() {
+            return Err(Failure::Usage(format!(
+                "--files-from {} lists no input",
+                list.display()
+            )));
+        }
+        operands.extend(listed);
+    }
+    let expanded = input::expand(&operands);
+    for s in &expanded.skipped {
+        note!("drainpipe: {s}");
+    }
+    Ok(expanded.inputs)
+}
+
+/// The pipeline's options from the command line.
+fn options(
+    common: &CommonArgs,
+    m: &ArgMatches,
+    mode: Mode,
+    progress: Option<Arc<AtomicU64>>,
+    stop_at_first_error: bool,
+) -> Result<Options, Failure> {
+    let token = match &common.drain_token {
+        // An empty variable is an unset one (as for most tools' *_TOKEN variables); an empty
+        // option is a mistake.
+        Some(t) if t.is_empty() => {
+            if m.value_source("drain_token") == Some(ValueSource::EnvVariable) {
+                None
+            } else {
+                return Err(Failure::Usage(
+                    "--drain-token is empty (unset DRAINPIPE_DRAIN_TOKEN or give a token)".into(),
+                ));
+            }
+        }
+        Some(t) => Some(t.as_bytes().to_vec()),
+        None => None,
+    };
+    let mut b = Options::builder(mode)
+        .max_frame(common.max_frame)
+        .lenient_length(common.lenient_length)
+        .strict(common.strict)
+        .stop_at_first_error(stop_at_first_error)
+        .format(common.from.map(|f| match f {
+            From::Octet => InputFormat::Octet,
+            From::Syslog => InputFormat::Syslog,
+            From::Http => InputFormat::Http,
+            From::Cli => InputFormat::Cli,
+        }))
+        .drain_token(token)
+        .block_size(common.block_size)
+        .idle(std::time::Duration::from_millis(common.idle_ms))
+        .stdin_name(common.stdin_name.clone())
+        .progress(progress);
+    if let Some(t) = common.threads {
+        b = b.threads(usize::from(t));
+    }
+    b.build().map_err(Failure::Usage)
+}
+
+/// A progress line for batch work watched from a terminal: stderr is one, stdout is not (it
+/// would mix with records or the report), every input is a regular file (the total is
+/// known; a live pipe has none), and `--quiet` is not given. The counter the reader adds to,
+/// and the line.
+fn progress(common: &CommonArgs, list: &[Input]) -> (Option<Arc<AtomicU64>>, Option<Progress>) {
+    if common.quiet || !io::stderr().is_terminal() || io::stdout().is_terminal() {
+        return (None, None);
+    }
+    let Some(total) = input::known_size(list).filter(|&t| t > 0) else {
+        return (None, None);
+    };
+    let counter = Arc::new(AtomicU64::new(0));
+    (Some(counter.clone()), Some(Progress::start(total, counter)))
+}
+
+/// The run's exit code, as the library decides it.
+fn exit_code(s: &Summary) -> ExitCode {
+    ExitCode::from(s.exit_code())
+}
+
+fn create(p: &Path) -> Result<AtomicFile, Failure> {
+    AtomicFile::create(p)
+        .with_context(|| format!("cannot create {}", p.display()))
+        .map_err(Failure::Other)
+}
+
+pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
+    let list = inputs(&a.common)?;
+    let mut encoder = Encoder::new(match a.to {
+        To::Ndjson => OutputFormat::Ndjson,
+        To::Csv => OutputFormat::Csv,
+    });
+    if let Some(FieldList(f)) = a.fields {
+        encoder.fields = f;
+    }
+    encoder.panther = a.panther;
+    encoder.csv_safe = a.csv_safe;
+    if a.panther {
+        encoder.run = RunIdentity::now();
+    }
+    let header = encoder.header();
+    let (counter, progress) = progress(&a.common, &list);
+    let opts = options(
+        &a.common,
+        m,
+        Mode::Convert(encoder),
+        counter,
+        a.on_error == OnError::Fail,
+    )?;
+    let mut outputs: Vec<(&str, &Path)> = Vec::new();
+    if let Some(p) = &a.output {
+        outputs.push(("-o", p));
+    }
+    if let Some(p) = &a.rejects {
+        outputs.push(("--rejects", p));
+    }
+    if let Some(p) = &a.report_json {
+        outputs.push(("--report-json", p));
+    }
+    atomic::check_outputs(&outputs, &list).map_err(Failure::Usage)?;
+
+    let mut out = match &a.output {
+        Some(p) => Destination::File(create(p)?),
+        None => Destination::stdout(),
+    };
+    let rejects = a.rejects.as_deref().map(create).transpose()?;
+    let mut report = match &a.report_json {
+        Some(p) => Some(ReportSink::new(
+            create(p)?,
+            ReportFormat::Json,
+            false,
+            None,
+            list.len(),
+        )?),
+        None => None,
+    };
+    if !header.is_empty() {
+        match &mut out {
+            Destination::Stdout(w) => w.write_all(&header)?,
+            Destination::File(f) => f.write_all(&header)?,
+        }
+    }
+    let mut sink = ConvertSink::new(out, rejects);
+    let summary = match &mut report {
+        Some(r) => pipeline::run(&list, &opts, &mut Tee(&mut sink, r)),
+        None => pipeline::run(&list, &opts, &mut sink),
+    }
+    .context("writing output");
+    drop(progress);
+    let summary = summary?;
+    let ConvertSink {
+        out,
+        rejects,
+        first_error,
+        ..
+    } = sink;
+    if summary.stopped {
+        // --on-error fail: no output file, the error in full.
+        if let Some((name, d)) = &first_error {
+            note!("drainpipe: {}", text_line(d, name));
+        }
+        if let Destination::Stdout(mut w) = out {
+            w.flush()?;
+        }
+    } else if summary.io_errors > 0 {
+        // An input could not be read: files that should hold all of it are left unwritten.
+        if let Destination::Stdout(mut w) = out {
+            w.flush()?;
+        }
+        for (flag, p) in &outputs {
+            note!(
+                "drainpipe: {flag} {} not written: an input could not be read",
+                p.display()
+            );
+        }
+    } else {
+        out.finish().context("writing output")?;
+        if let Some(r) = rejects {
+            r.commit().context("writing rejects")?;
+        }
+        if let Some(r) = report {
+            let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();
+            r.finish(&summary, &names)?
+                .commit()
+                .context("writing the report")?;
+        }
+    }
+    if let Some(line) = summary_line(&summary, first_error.as_ref()) {
+        note!("{line}");
+    }
+    Ok(exit_code(&summary))
+}
+
+pub fn validate(a: ValidateArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
+    let list = inputs(&a.common)?;
+    let (counter, progress) = progress(&a.common, &list);
+    let opts = options(&a.common, m, Mode::Validate, counter, false)?;
+    let format = match a.report {
+        Report::Text => ReportFormat::Text,
+        Report::Json => ReportFormat::Json,
+        Report::Github => ReportFormat::Github,
+    };
+    let stdout = io::stdout();
+    let color = format == ReportFormat::Text
+        && stdout.is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut sink = ReportSink::new(
+        io::BufWriter::new(stdout.lock()),
+        format,
+        color,
+        a.max_errors,
+        list.len(),
+    )?;
+    let summary = pipeline::run(&list, &opts, &mut sink);
+    drop(progress);
+    let summary = summary?;
+    let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();
+    sink.finish(&summary, &names)?;
+    Ok(exit_code(&summary))
+}

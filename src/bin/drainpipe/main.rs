@@ -1,0 +1,66 @@
+//! The `drainpipe` command line: a clap shell over the library.
+//!
+//! [`args`] defines the command line (and lets options come before the command);
+//! [`commands`] turns it into library calls. Exit codes, run ids and every rule live in the
+//! library.
+
+mod args;
+mod commands;
+
+use args::{Cli, Command};
+use clap::{CommandFactory, FromArgMatches};
+use commands::Failure;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// Prints on stderr. Whether stderr can take it changes nothing (README "Three ways to use it"): no panic, and the
+/// exit code stays what the run decided.
+macro_rules! note {
+    ($($t:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($t)*);
+    }};
+}
+
+/// A usage error: clap's style, exit 2, nothing touched.
+fn usage_error(message: &str) -> ExitCode {
+    note!("drainpipe: error: {message}\n\nFor more information, try '--help'.");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args = match args::normalise_args(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(message) => return usage_error(&message),
+    };
+    let matches = Cli::command().get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    if let Some(what) = cli.generate {
+        return commands::generate(what);
+    }
+    if let Err(e) = drainpipe::sink::atomic::cleanup_on_signals() {
+        note!("drainpipe: warning: cannot watch for signals: {e}");
+    }
+    let sub = matches.subcommand().map(|(_, m)| m);
+    let result = match cli.command {
+        Some(Command::Convert(a)) => commands::convert(a, sub.expect("subcommand")),
+        Some(Command::Validate(a)) => commands::validate(a, sub.expect("subcommand")),
+        None => return usage_error("no command"),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Usage(m)) => usage_error(&m),
+        Err(Failure::Other(e)) => {
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            {
+                // `drainpipe | head`: the reader has what it wanted.
+                return ExitCode::SUCCESS;
+            }
+            note!("drainpipe: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

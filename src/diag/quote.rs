@@ -1,0 +1,152 @@
+//! Input bytes as messages show them, and drain tokens kept out of everything written.
+//!
+//! Heroku puts the drain token (`d.` and a UUID) in HOSTNAME and in the `Logplex-Drain-Token`
+//! header, and it is a secret: a quote never shows one, even cut short ([`quote`]), and
+//! rejected bytes written to `--rejects` have the header's value replaced ([`redact_token`]).
+
+use memchr::memchr;
+use std::ops::Range;
+
+/// Quotes bytes for a message: printable ASCII as is, everything else escaped, cut to `max`
+/// bytes of input so a 1 MiB garbage run does not become a 4 MiB error line.
+///
+/// Heroku puts the drain token (`d.` and a UUID) in HOSTNAME, and it is a secret: a quote
+/// never shows one (`d.[redacted]`), even cut short.
+pub fn quote(bytes: &[u8], max: usize) -> String {
+    let cut = bytes.len() > max;
+    let shown = if cut { &bytes[..max] } else { bytes };
+    let mut s = String::with_capacity(shown.len() + 8);
+    s.push('"');
+    let mut i = 0;
+    while i < shown.len() {
+        let token = token_len(shown, i);
+        if token > 0 {
+            s.push_str(if shown[i] == b'd' && shown.get(i + 1) == Some(&b'.') {
+                "d.[redacted]"
+            } else {
+                "[redacted]"
+            });
+            i += token;
+            continue;
+        }
+        match shown[i] {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            b @ 0x20..=0x7e => s.push(b as char),
+            b => s.push_str(&format!("\\x{b:02x}")),
+        }
+        i += 1;
+    }
+    s.push('"');
+    if cut {
+        s.push('…');
+    }
+    s
+}
+
+/// The length of a drain token starting at `i`, or 0: `d.` and at least 8 of a UUID's
+/// characters, or a run of a UUID's characters (hex digits and dashes, at least 13 with a dash
+/// and 12 digits) that a quote may have cut from its `d.`. Not inside a longer word.
+fn token_len(b: &[u8], i: usize) -> usize {
+    if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-') {
+        return 0;
+    }
+    let uuid_run = |from: usize| {
+        b[from..]
+            .iter()
+            .take(36)
+            .take_while(|c| c.is_ascii_hexdigit() || **c == b'-')
+            .count()
+    };
+    if b[i..].starts_with(b"d.") {
+        let run = uuid_run(i + 2);
+        return if run >= 8 { 2 + run } else { 0 };
+    }
+    let run = uuid_run(i);
+    let digits = b[i..i + run]
+        .iter()
+        .filter(|c| c.is_ascii_hexdigit())
+        .count();
+    if run >= 13 && run > digits && digits >= 12 {
+        run
+    } else {
+        0
+    }
+}
+
+/// Replaces the value of every `Logplex-Drain-Token` header line in `bytes` (rejected bytes
+/// about to be written out) with `[redacted]`. Borrows when there is none.
+pub fn redact_token(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const NAME: &[u8] = b"logplex-drain-token:";
+    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+    let found: Vec<Range<usize>> = line_starts
+        .filter(|&s| {
+            bytes.len() - s >= NAME.len() && bytes[s..s + NAME.len()].eq_ignore_ascii_case(NAME)
+        })
+        .map(|s| {
+            let v = s + NAME.len();
+            let e = memchr(b'\n', &bytes[v..]).map_or(bytes.len(), |k| v + k);
+            let e = if e > v && bytes[e - 1] == b'\r' {
+                e - 1
+            } else {
+                e
+            };
+            v..e
+        })
+        .collect();
+    if found.is_empty() {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut last = 0;
+    for r in found {
+        out.extend_from_slice(&bytes[last..r.start]);
+        out.extend_from_slice(b" [redacted]");
+        last = r.end;
+    }
+    out.extend_from_slice(&bytes[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memchr::memmem;
+
+    #[test]
+    fn quotes_escape_cut_and_mask_tokens() {
+        assert_eq!(quote(b"a\"b\\\n\x01\xff", 100), r#""a\"b\\\n\x01\xff""#);
+        assert_eq!(quote(b"abcdef", 3), "\"abc\"…");
+        let host = b"x d.7f3e2a10-1c4b-4d8e-9f60-5a2b3c4d5e6f\x01 y";
+        assert_eq!(quote(host, 100), r#""x d.[redacted]\x01 y""#);
+        assert_eq!(quote(host, 14), "\"x d.[redacted]\"…");
+        assert_eq!(quote(b"load.balancer d.1", 100), "\"load.balancer d.1\"");
+        // A quote that starts inside a token still hides it; dates and short ids stay.
+        assert_eq!(
+            quote(b"5ec4e7a0-1234-4abc-8def-0123 x", 100),
+            "\"[redacted] x\""
+        );
+        assert_eq!(
+            quote(b"2026-03-01T00:00:00Z id-1234 cafe-babe", 100),
+            "\"2026-03-01T00:00:00Z id-1234 cafe-babe\""
+        );
+    }
+
+    #[test]
+    fn token_header_values_are_redacted() {
+        let b = b"POST / HTTP/1.1\r\nLogplex-Drain-TOKEN: d.secret\r\nX: 1\r\n";
+        let r = redact_token(b);
+        assert!(memmem::find(&r, b"d.secret").is_none());
+        assert_eq!(
+            &*r,
+            b"POST / HTTP/1.1\r\nLogplex-Drain-TOKEN: [redacted]\r\nX: 1\r\n"
+        );
+        assert!(matches!(
+            redact_token(b"no token"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+}

@@ -1,0 +1,219 @@
+//! Encoders: records to bytes (README "Records"): NDJSON ([`json`]), CSV ([`csv`]), and
+//! Panther's standard fields ([`panther`]).
+//!
+//! An encoder appends to a caller-owned `Vec<u8>`, so a worker encodes a whole batch into one
+//! buffer without per-record allocation; writing the buffer out is a sink's job.
+
+pub mod csv;
+pub mod escape;
+pub mod json;
+pub mod panther;
+
+use crate::record::Record;
+pub use panther::RunIdentity;
+
+/// The output columns, in the order README's record table gives them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `message_len`
+    MessageLen,
+    /// `priority`
+    Priority,
+    /// `version`
+    Version,
+    /// `timestamp`
+    Timestamp,
+    /// `host_name`
+    HostName,
+    /// `app_name`
+    AppName,
+    /// `process_id`
+    ProcessId,
+    /// `message_id`
+    MessageId,
+    /// `message`
+    Message,
+}
+
+impl Field {
+    /// Every field, in order.
+    pub const ALL: [Field; 9] = [
+        Field::MessageLen,
+        Field::Priority,
+        Field::Version,
+        Field::Timestamp,
+        Field::HostName,
+        Field::AppName,
+        Field::ProcessId,
+        Field::MessageId,
+        Field::Message,
+    ];
+
+    /// `,"name":` — the separator and key as written before a value in NDJSON (the first
+    /// field drops the comma).
+    pub(crate) fn json_key(self) -> &'static [u8] {
+        match self {
+            Field::MessageLen => b",\"message_len\":",
+            Field::Priority => b",\"priority\":",
+            Field::Version => b",\"version\":",
+            Field::Timestamp => b",\"timestamp\":",
+            Field::HostName => b",\"host_name\":",
+            Field::AppName => b",\"app_name\":",
+            Field::ProcessId => b",\"process_id\":",
+            Field::MessageId => b",\"message_id\":",
+            Field::Message => b",\"message\":",
+        }
+    }
+
+    /// The field's name, as keys and CSV headers spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::MessageLen => "message_len",
+            Field::Priority => "priority",
+            Field::Version => "version",
+            Field::Timestamp => "timestamp",
+            Field::HostName => "host_name",
+            Field::AppName => "app_name",
+            Field::ProcessId => "process_id",
+            Field::MessageId => "message_id",
+            Field::Message => "message",
+        }
+    }
+
+    /// Parses a `--fields` list; an unknown name is an error listing the valid ones.
+    pub fn parse_list(list: &str) -> Result<Vec<Field>, String> {
+        let mut out = Vec::new();
+        for name in list.split(',').map(str::trim) {
+            match Field::ALL.iter().find(|f| f.name() == name) {
+                Some(&f) if out.contains(&f) => {
+                    return Err(format!("field {name:?} is listed twice"));
+                }
+                Some(&f) => out.push(f),
+                None => {
+                    let valid: Vec<_> = Field::ALL.iter().map(|f| f.name()).collect();
+                    return Err(format!(
+                        "unknown field {name:?}; valid fields: {}",
+                        valid.join(",")
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// One JSON object per line.
+    Ndjson,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+}
+
+/// What a record turns into: format, columns, and the run's Panther identity.
+#[derive(Clone, Debug)]
+pub struct Encoder {
+    /// NDJSON or CSV.
+    pub format: OutputFormat,
+    /// The columns, in order (`--fields`).
+    pub fields: Vec<Field>,
+    /// Add Panther's `p_*` fields and omit nulls.
+    pub panther: bool,
+    /// Neutralise CSV cells a spreadsheet would run as a formula.
+    pub csv_safe: bool,
+    /// `p_parse_time` and the `p_row_id` prefix, fixed for a run.
+    pub run: RunIdentity,
+}
+
+impl Encoder {
+    /// All fields in `format`, no Panther fields.
+    pub fn new(format: OutputFormat) -> Encoder {
+        Encoder {
+            format,
+            fields: Field::ALL.to_vec(),
+            panther: false,
+            csv_safe: false,
+            run: RunIdentity::default(),
+        }
+    }
+
+    /// The CSV header line (empty for NDJSON).
+    pub fn header(&self) -> Vec<u8> {
+        match self.format {
+            OutputFormat::Csv => csv::header(self),
+            OutputFormat::Ndjson => Vec::new(),
+        }
+    }
+
+    /// Appends one record. `row` is a number unique within the run (for `p_row_id`).
+    pub fn write(&self, r: &Record<'_>, row: u64, out: &mut Vec<u8>) {
+        match self.format {
+            OutputFormat::Ndjson => json::write(self, r, row, out),
+            OutputFormat::Csv => csv::write(self, r, row, out),
+        }
+    }
+
+    /// Whether `host_name` is among the written fields. Panther's indicator fields derive from
+    /// it, and only from what is written: a user who leaves the host out (it may be a drain
+    /// token) must not find it in `p_any_domain_names`.
+    pub(crate) fn writes_host(&self) -> bool {
+        self.fields.contains(&Field::HostName)
+    }
+}
+
+/// A field's value, whatever the format.
+pub(crate) enum Value<'r> {
+    Null,
+    Int(u64),
+    Str(&'r str),
+}
+
+/// The value of field `f` of `r`.
+pub(crate) fn value<'r>(r: &'r Record<'_>, f: Field) -> Value<'r> {
+    let s = |v: Option<&'r str>| v.map_or(Value::Null, Value::Str);
+    match f {
+        Field::MessageLen => r.message_len.map_or(Value::Null, Value::Int),
+        Field::Priority => r.priority.map_or(Value::Null, |p| Value::Int(u64::from(p))),
+        Field::Version => s(r.version),
+        Field::Timestamp => s(r.timestamp.as_ref().map(|t| t.as_str())),
+        Field::HostName => s(r.host_name),
+        Field::AppName => s(r.app_name),
+        Field::ProcessId => s(r.process_id),
+        Field::MessageId => s(r.message_id),
+        Field::Message => s(r.message.as_deref()),
+    }
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_list_names_known_fields_once() {
+        assert_eq!(
+            Field::parse_list("message,priority").unwrap(),
+            vec![Field::Message, Field::Priority]
+        );
+        let e = Field::parse_list("message,nope").unwrap_err();
+        assert!(
+            e.contains("\"nope\"") && e.contains("message_len,priority"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! Panther's standard fields (README "Records", `--panther`): `p_log_type`, `p_event_time`,
+//! `p_parse_time`, `p_row_id`, and the `hostname` indicator.
+
+use super::csv::push_csv_cell;
+use super::escape::push_json_str;
+use super::Encoder;
+use crate::record::Record;
+use std::net::IpAddr;
+
+/// What makes a run's Panther fields its own: `p_parse_time` (the run's start, the same for
+/// every record of the run) and the prefix of `p_row_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunIdentity {
+    /// `p_parse_time`, `YYYY-MM-DD HH:MM:SS.fffffffff`.
+    pub parse_time: [u8; 29],
+    /// The first 16 hex digits of every `p_row_id`.
+    pub run_id: u64,
+}
+
+impl Default for RunIdentity {
+    fn default() -> RunIdentity {
+        RunIdentity {
+            parse_time: *b"1970-01-01 00:00:00.000000000",
+            run_id: 0,
+        }
+    }
+}
+
+impl RunIdentity {
+    /// This run's: the clock now, and an id from the time and the process.
+    pub fn now() -> RunIdentity {
+        let now = chrono::Utc::now();
+        let mut parse_time = [0u8; 29];
+        parse_time.copy_from_slice(now.format("%Y-%m-%d %H:%M:%S%.9f").to_string().as_bytes());
+        RunIdentity {
+            parse_time,
+            run_id: (now.timestamp_nanos_opt().unwrap_or(0) as u64) ^ u64::from(std::process::id()),
+        }
+    }
+}
+
+/// Panther columns in the order they are written (after the record's own).
+const COLUMNS: [&str; 6] = [
+    "p_log_type",
+    "p_event_time",
+    "p_parse_time",
+    "p_row_id",
+    "p_any_ip_addresses",
+    "p_any_domain_names",
+];
+
+/// The CSV columns: the indicator columns only when `host_name` is written.
+pub fn csv_columns(e: &Encoder) -> &'static [&'static str] {
+    if e.writes_host() {
+        &COLUMNS
+    } else {
+        &COLUMNS[..4]
+    }
+}
+
+/// Panther's `hostname` indicator: an IP address goes to `p_any_ip_addresses`, any other name
+/// to `p_any_domain_names`.
+fn indicator_column(host: &str) -> &'static str {
+    if host.parse::<IpAddr>().is_ok() {
+        "p_any_ip_addresses"
+    } else {
+        "p_any_domain_names"
+    }
+}
+
+fn push_hex(out: &mut Vec<u8>, n: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(HEX[((n >> (shift * 4)) & 0xf) as usize]);
+    }
+}
+
+fn push_row_id(e: &Encoder, out: &mut Vec<u8>, row: u64) {
+    push_hex(out, e.run.run_id);
+    push_hex(out, row);
+}
+
+/// Appends the Panther members to a JSON object (`first`: nothing written in it yet).
+pub fn write_json(e: &Encoder, r: &Record<'_>, row: u64, mut first: bool, out: &mut Vec<u8>) {
+    let mut key = |out: &mut Vec<u8>, name: &str| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+    };
+    key(out, "p_log_type");
+    out.extend_from_slice(b"\"Heroku.Runtime\"");
+    if let Some(t) = &r.timestamp {
+        key(out, "p_event_time");
+        out.push(b'"');
+        out.extend_from_slice(&t.panther());
+        out.push(b'"');
+    }
+    key(out, "p_parse_time");
+    out.push(b'"');
+    out.extend_from_slice(&e.run.parse_time);
+    out.push(b'"');
+    key(out, "p_row_id");
+    out.push(b'"');
+    push_row_id(e, out, row);
+    out.push(b'"');
+    if let Some(h) = r.host_name.filter(|_| e.writes_host()) {
+        key(out, indicator_column(h));
+        out.extend_from_slice(b"[");
+        push_json_str(out, h);
+        out.extend_from_slice(b"]");
+    }
+}
+
+/// Appends the Panther cells to a CSV row.
+pub fn write_csv(e: &Encoder, r: &Record<'_>, row: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(b",Heroku.Runtime,");
+    if let Some(t) = &r.timestamp {
+        out.extend_from_slice(&t.panther());
+    }
+    out.push(b',');
+    out.extend_from_slice(&e.run.parse_time);
+    out.push(b',');
+    push_row_id(e, out, row);
+    // Both indicator columns are present when host_name is written; one of them is filled.
+    if e.writes_host() {
+        let (ip, domain) = match r.host_name {
+            Some(h) if indicator_column(h) == "p_any_ip_addresses" => (Some(h), None),
+            Some(h) => (None, Some(h)),
+            None => (None, None),
+        };
+        for cell in [ip, domain] {
+            out.push(b',');
+            if let Some(h) = cell {
+                push_csv_cell(out, h, e.csv_safe);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panther_indicator_by_host_kind() {
+        assert_eq!(indicator_column("10.1.2.3"), "p_any_ip_addresses");
+        assert_eq!(indicator_column("::1"), "p_any_ip_addresses");
+        assert_eq!(indicator_column("host"), "p_any_domain_names");
+        assert_eq!(indicator_column("d.1234"), "p_any_domain_names");
+    }
+}

@@ -1,0 +1,426 @@
+//! The workers: every unit of a batch parsed into a record and encoded, or rejected, with its
+//! problems located in the batch.
+
+use super::pool::Lease;
+use super::{Mode, Options};
+use crate::diag::{messages, Problem, Severity};
+use crate::record::{self, Record};
+use crate::source::detect::InputFormat;
+use crate::split::http::{counts_as_frame, Request, Verdict};
+use crate::split::lines::clean_unit;
+use crate::split::Event;
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// A block of one input, cut at a unit boundary, with what the splitter found in it.
+pub(super) struct Batch {
+    /// The input's index in the run.
+    pub input: usize,
+    /// How its units are parsed.
+    pub format: InputFormat,
+    /// Invariant: `lease.events` holds the splitter's events for `lease.input[..len]`, their
+    /// offsets indexing it.
+    pub lease: Lease,
+    /// The batch's bytes: `lease.input[..len]`.
+    pub len: usize,
+}
+
+/// Rejected bytes, to be written to `--rejects` in order: a span of the batch's input, or
+/// bytes the worker made (a frame from a decoded HTTP body).
+pub(super) enum Rejected {
+    /// `input[range]` of the batch.
+    Span(Range<usize>),
+    /// Bytes not in the batch as they were (a chunked or gzip body's).
+    Owned(Vec<u8>),
+}
+
+/// A problem located relative to its batch.
+pub(super) struct LocalDiag {
+    pub problem: Problem,
+    /// As reported (after `--strict`).
+    pub severity: Severity,
+    /// Newlines in the batch before `problem.at`.
+    pub newlines_before: u64,
+    /// The column when `newlines_before > 0`; otherwise `problem.at + 1`, to add to the column
+    /// the batch starts at.
+    pub column: u64,
+    /// The index, in the batch, of the unit (frame or region) it belongs to.
+    pub unit: u64,
+}
+
+/// What a worker made of a batch.
+pub(super) struct BatchResult {
+    pub input: usize,
+    /// The batch's buffers: its input bytes (for rejects) and the encoded records in `out`.
+    pub lease: Lease,
+    /// The batch's length in bytes.
+    pub len: usize,
+    pub rejects: Vec<Rejected>,
+    /// In input order.
+    pub diags: Vec<LocalDiag>,
+    /// Newlines in the batch.
+    pub newlines: u64,
+    /// Offset of the batch's last newline.
+    pub last_newline: Option<usize>,
+    /// Frames and rejected regions started in this batch.
+    pub units: u64,
+    pub records: u64,
+    pub rejected: u64,
+    pub warned: u64,
+    pub duplicates: u64,
+    /// `--on-error fail` stopped in this batch.
+    pub stopped: bool,
+}
+
+/// Parses (and encodes) every unit of a batch. `seq` is the batch's sequence number, unique in
+/// the run (the high half of `p_row_id`).
+pub(super) fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
+    let mut lease = b.lease;
+    let events = std::mem::take(&mut lease.events);
+    let mut out = std::mem::take(&mut lease.out);
+    out.clear();
+    if let Mode::Convert(_) = opts.mode {
+        // JSON adds ~130 bytes of keys per record; twice the input is rarely exceeded.
+        out.reserve(b.len * 2);
+    }
+    let buf = &lease.input[..b.len];
+    let mut w = Work {
+        opts,
+        seq,
+        cli: b.format == InputFormat::Cli,
+        lines: LineCursor::new(buf),
+        buf,
+        out,
+        rejects: Vec::new(),
+        diags: Vec::new(),
+        units: 0,
+        records: 0,
+        rejected: 0,
+        warned: 0,
+        duplicates: 0,
+        stopped: false,
+    };
+    w.events(&events, buf, &Place::Batch);
+    w.lines.advance(buf.len());
+    let Work {
+        lines,
+        out,
+        rejects,
+        mut diags,
+        units,
+        records,
+        rejected,
+        warned,
+        duplicates,
+        stopped,
+        ..
+    } = w;
+    // Reports list in input order. Within a batch, problems are found in order except where
+    // one is known only later (a request's Msg-Count, once its body is framed).
+    diags.sort_by_key(|d| d.problem.at);
+    let (newlines, last_newline) = (lines.newlines, lines.last_newline);
+    let mut events = events;
+    events.clear();
+    lease.events = events;
+    lease.out = out;
+    BatchResult {
+        input: b.input,
+        lease,
+        len: b.len,
+        rejects,
+        diags,
+        newlines,
+        last_newline,
+        units,
+        records,
+        rejected,
+        warned,
+        duplicates,
+        stopped,
+    }
+}
+
+/// Where events' offsets point.
+enum Place<'r> {
+    /// Into the batch.
+    Batch,
+    /// Into a request's body, as [`Request::body`] gives it.
+    Body(&'r Request),
+}
+
+impl Place<'_> {
+    /// The batch offset of byte `o`.
+    fn map(&self, o: usize) -> usize {
+        match self {
+            Place::Batch => o,
+            Place::Body(r) => r.in_capture(o),
+        }
+    }
+
+    /// The rejected bytes `bytes[range]`.
+    fn rejected(&self, range: Range<usize>, bytes: &[u8]) -> Rejected {
+        match self {
+            Place::Batch => Rejected::Span(range),
+            Place::Body(r) if r.contiguous() => {
+                let start = r.in_capture(range.start);
+                Rejected::Span(start..start + range.len())
+            }
+            Place::Body(_) => Rejected::Owned(bytes[range].to_vec()),
+        }
+    }
+}
+
+/// One unit to parse.
+struct Unit<'u> {
+    /// What the parser reads: a frame's MSG, a syslog line, a cleaned `cli` message.
+    bytes: &'u [u8],
+    /// LEN, for octet frames.
+    len: Option<u64>,
+    /// Parse as `heroku logs`.
+    cli: bool,
+    /// For `cli` continuation lines written on their own: the first line of their message,
+    /// whose prefix gives the record's timestamp, source and process.
+    message_line: Option<&'u [u8]>,
+    /// Where the unit starts in the batch (the column of `length-mismatch`).
+    at: usize,
+}
+
+/// A worker's state while it goes through one batch.
+struct Work<'a> {
+    opts: &'a Options,
+    seq: u64,
+    /// The batch is `heroku logs` text.
+    cli: bool,
+    buf: &'a [u8],
+    lines: LineCursor<'a>,
+    out: Vec<u8>,
+    rejects: Vec<Rejected>,
+    diags: Vec<LocalDiag>,
+    units: u64,
+    records: u64,
+    rejected: u64,
+    warned: u64,
+    duplicates: u64,
+    stopped: bool,
+}
+
+impl Work<'_> {
+    /// Goes through `events`, whose offsets index `bytes`, found at `place`.
+    fn events(&mut self, events: &[Event], bytes: &[u8], place: &Place<'_>) {
+        for ev in events {
+            match *ev {
+                Event::Frame {
+                    start,
+                    body,
+                    end,
+                    len,
+                } => {
+                    self.units += 1;
+                    let unit = Unit {
+                        bytes: &bytes[body..end],
+                        len: Some(len),
+                        cli: false,
+                        message_line: None,
+                        at: place.map(start),
+                    };
+                    self.unit(
+                        unit,
+                        &|o| place.map(body + o),
+                        place.rejected(start..end, bytes),
+                    );
+                }
+                Event::Line { start, end } => {
+                    self.units += 1;
+                    let raw = &bytes[start..end];
+                    let (clean, moved) = if self.cli {
+                        clean_unit(raw)
+                    } else {
+                        (Cow::Borrowed(raw), Vec::new())
+                    };
+                    let unit = Unit {
+                        bytes: &clean,
+                        len: None,
+                        cli: self.cli,
+                        message_line: None,
+                        at: start,
+                    };
+                    let map = |o: usize| start + moved.get(o).copied().unwrap_or(o);
+                    self.unit(unit, &map, Rejected::Span(start..end));
+                }
+                Event::Continuation {
+                    start,
+                    end,
+                    ref message_line,
+                } => {
+                    self.units += 1;
+                    let (clean, moved) = clean_unit(&bytes[start..end]);
+                    let (line, _) = clean_unit(message_line);
+                    let unit = Unit {
+                        bytes: &clean,
+                        len: None,
+                        cli: true,
+                        message_line: Some(&line),
+                        at: start,
+                    };
+                    let map = |o: usize| start + moved.get(o).copied().unwrap_or(o);
+                    self.unit(unit, &map, Rejected::Span(start..end));
+                }
+                Event::Error { ref problem, .. } => {
+                    self.units += 1;
+                    self.rejected += 1;
+                    let p = problem.clone().moved(|at| place.map(at));
+                    self.diag(p, Severity::Error);
+                }
+                Event::Skip { start, end } => {
+                    let r = place.rejected(start..end, bytes);
+                    self.rejects.push(r);
+                }
+                Event::Request(ref req) => self.request(req),
+            }
+            if self.rejected > 0 && self.opts.stop_at_first_error {
+                self.stopped = true;
+                return;
+            }
+        }
+    }
+
+    /// Records a problem at a batch offset, for the latest unit.
+    fn diag(&mut self, problem: Problem, severity: Severity) {
+        let (newlines_before, column) = self.lines.locate(problem.at);
+        self.diags.push(LocalDiag {
+            problem,
+            severity,
+            newlines_before,
+            column,
+            unit: self.units.saturating_sub(1),
+        });
+    }
+
+    /// Parses a unit and encodes its record, or rejects it. `map` turns offsets in
+    /// `unit.bytes` into batch offsets.
+    fn unit(&mut self, unit: Unit<'_>, map: &dyn Fn(usize) -> usize, rejected: Rejected) {
+        let parsed = if let Some(line) = unit.message_line {
+            record::parse_cli_continuation(line, unit.bytes)
+        } else if unit.cli {
+            record::parse_cli(unit.bytes)
+        } else {
+            record::parse(unit.bytes, unit.len)
+        };
+        match parsed {
+            Ok((record, warning)) => {
+                let mismatch = unit
+                    .len
+                    .filter(|&len| len != unit.bytes.len() as u64)
+                    .map(|len| messages::length_mismatch(unit.at, len, unit.bytes.len() as u64));
+                let warnings = mismatch.into_iter().chain(warning.map(|w| w.moved(map)));
+                let severity = if self.opts.strict {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                };
+                let mut warned = false;
+                for w in warnings {
+                    self.diag(w, severity);
+                    warned = true;
+                }
+                if self.opts.strict && warned {
+                    self.rejected += 1;
+                    self.rejects.push(rejected);
+                } else {
+                    self.records += 1;
+                    self.warned += u64::from(warned);
+                    self.encode(&record);
+                }
+            }
+            Err(problem) => {
+                self.diag(problem.moved(map), Severity::Error);
+                self.rejected += 1;
+                self.rejects.push(rejected);
+            }
+        }
+    }
+
+    fn encode(&mut self, record: &Record<'_>) {
+        if let Mode::Convert(encoder) = &self.opts.mode {
+            encoder.write(record, (self.seq << 32) | self.records, &mut self.out);
+        }
+    }
+
+    /// A saved drain POST: checks its verdict and Msg-Count, frames and parses its body.
+    /// Offsets inside the body map back to the capture, except inside a gzip body, whose
+    /// problems are reported at the body's first line.
+    fn request(&mut self, req: &Request) {
+        match &req.verdict {
+            Verdict::Duplicate => {
+                self.duplicates += 1;
+                return;
+            }
+            Verdict::Unauthorized(problem) => {
+                self.units += 1;
+                self.rejected += 1;
+                self.diag(problem.clone(), Severity::Error);
+                self.rejects.push(Rejected::Span(req.start..req.end));
+                return;
+            }
+            Verdict::Accept => {}
+        }
+        let body = req.body(self.buf);
+        let limits = &self.opts.limits;
+        let events = req.frames(&body, limits.max_frame, limits.lenient);
+        self.events(&events, &body, &Place::Body(req));
+        if self.stopped {
+            return;
+        }
+        let found = events.iter().filter(|e| counts_as_frame(e)).count() as u64;
+        if let Some(problem) = req.msg_count_problem(self.buf, found) {
+            self.diag(problem, Severity::Error);
+        }
+    }
+}
+
+/// Turns batch offsets into (newlines before, column) by walking forward through the batch.
+struct LineCursor<'a> {
+    buf: &'a [u8],
+    /// Invariant: `pos <= buf.len()`; `newlines` and `last_newline` describe `buf[..pos]`.
+    pos: usize,
+    newlines: u64,
+    last_newline: Option<usize>,
+}
+
+impl<'a> LineCursor<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        LineCursor {
+            buf,
+            pos: 0,
+            newlines: 0,
+            last_newline: None,
+        }
+    }
+
+    fn advance(&mut self, to: usize) {
+        if to < self.pos {
+            *self = LineCursor::new(self.buf);
+        }
+        // Every batch is walked to its end for the line count: count in bulk (memchr's
+        // counting path) rather than stopping at each newline.
+        let hay = &self.buf[self.pos..to];
+        let n = memchr::memchr_iter(b'\n', hay).count();
+        if n > 0 {
+            self.newlines += n as u64;
+            self.last_newline = memchr::memrchr(b'\n', hay).map(|i| self.pos + i);
+        }
+        self.pos = to;
+    }
+
+    fn locate(&mut self, offset: usize) -> (u64, u64) {
+        // Splitters keep each error's offending byte inside its batch; should one ever not,
+        // a release build reports the batch's end rather than abort the run.
+        debug_assert!(offset <= self.buf.len(), "{offset} > {}", self.buf.len());
+        let offset = offset.min(self.buf.len());
+        self.advance(offset);
+        match self.last_newline {
+            Some(nl) => (self.newlines, (offset - nl) as u64),
+            None => (0, offset as u64 + 1),
+        }
+    }
+}

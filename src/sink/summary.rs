@@ -1,0 +1,126 @@
+//! The lines that sum a run up: a diagnostic as text, convert's stderr line, validate's
+//! summary (README "Commands and options").
+
+use super::Summary;
+use crate::diag::{Code, Diagnostic, Severity};
+
+/// One diagnostic as a compiler-style line: `FILE:LINE:COLUMN: error[CODE]: message`
+/// (`FILE: error[CODE]: message` for a problem with the whole input).
+pub fn text_line(d: &Diagnostic, input_name: &str) -> String {
+    if d.line == 0 {
+        format!(
+            "{input_name}: {}[{}]: {}",
+            d.severity.as_str(),
+            d.code,
+            d.message
+        )
+    } else {
+        format!(
+            "{input_name}:{}:{}: {}[{}]: {}",
+            d.line,
+            d.column,
+            d.severity.as_str(),
+            d.code,
+            d.message
+        )
+    }
+}
+
+/// `code n, code n` for the codes reported with `severity`, in the documented order.
+pub fn counts_by_code(s: &Summary, severity: Severity) -> String {
+    let counts = s.by_code(severity);
+    Code::ALL
+        .iter()
+        .filter(|c| counts[c.index()] > 0)
+        .map(|c| format!("{} {}", c, counts[c.index()]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The one stderr line `convert` prints when anything was rejected or warned about.
+pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option<String> {
+    if s.rejected == 0 && s.errors() == 0 && s.warnings() == 0 && s.duplicates == 0 {
+        return None;
+    }
+    let mut line = format!("drainpipe: {} of {} frames rejected", s.rejected, s.frames);
+    let errors = counts_by_code(s, Severity::Error);
+    if !errors.is_empty() {
+        line.push_str(&format!(" ({errors})"));
+    }
+    if s.warnings() > 0 {
+        line.push_str(&format!(
+            "; {} with warnings ({})",
+            s.warned,
+            counts_by_code(s, Severity::Warning)
+        ));
+    }
+    if s.errors() > s.rejected {
+        // Errors that reject no frame: a Msg-Count mismatch, an input that is not a capture.
+        line.push_str(&format!("; {} errors in all", s.errors()));
+    }
+    if s.duplicates > 0 {
+        line.push_str(&format!(
+            "; {} retried HTTP requests skipped as duplicates",
+            s.duplicates
+        ));
+    }
+    if let Some((name, d)) = first {
+        if d.line > 0 {
+            line.push_str(&format!(
+                "; first: {name}:{}:{} {}",
+                d.line, d.column, d.code
+            ));
+        }
+    }
+    if s.stopped {
+        line.push_str("; stopped there (--on-error fail)");
+    } else if s.rejected > 0 {
+        line.push_str("; run `drainpipe validate` to list them");
+    }
+    Some(line)
+}
+
+/// `checked N inputs: F frames, V valid, E errors (...), W warnings (...)`.
+pub fn summary_text(s: &Summary) -> String {
+    let mut line = format!(
+        "checked {} input{}: {} frames, {} valid, {} invalid",
+        s.inputs,
+        if s.inputs == 1 { "" } else { "s" },
+        s.frames,
+        s.records,
+        s.rejected
+    );
+    let errors = counts_by_code(s, Severity::Error);
+    line.push_str(&format!("; {} errors", s.errors()));
+    if !errors.is_empty() {
+        line.push_str(&format!(" ({errors})"));
+    }
+    line.push_str(&format!(", {} warnings", s.warnings()));
+    let warnings = counts_by_code(s, Severity::Warning);
+    if !warnings.is_empty() {
+        line.push_str(&format!(" ({warnings})"));
+    }
+    if s.duplicates > 0 {
+        line.push_str(&format!(
+            "; {} retried HTTP requests skipped as duplicates",
+            s.duplicates
+        ));
+    }
+    line
+}
+
+/// GitHub workflow-command escaping: data (`%`, CR, LF) and, in properties, also `:` and `,`.
+pub fn gh_escape(s: &str, property: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            ':' if property => out.push_str("%3A"),
+            ',' if property => out.push_str("%2C"),
+            c => out.push(c),
+        }
+    }
+    out
+}
