@@ -4,7 +4,8 @@
 #   fuzz/run.sh [SECONDS [TARGET]]    default 60 seconds of `pipeline`
 #
 # Targets: `pipeline` (octet framer → parser → writers), `formats` (detection, syslog / cli
-# line splitters, HTTP request splitter and body decoding, their parsers).
+# line splitters, HTTP request splitter and body decoding, their parsers), `kernels` (the JSON and CSV
+# string kernels against their definitions).
 # The corpus lives in fuzz/corpus/TARGET (gitignored): the seeds from fuzz/seeds (pipeline) or
 # fuzz/seeds-formats are copied in, and what earlier runs found is kept. A crash is saved under
 # fuzz/artifacts/TARGET/;
@@ -17,7 +18,8 @@ target="${2:-pipeline}"
 case "$target" in
   pipeline) seeds=seeds ;;
   formats) seeds=seeds-formats ;;
-  *) echo "unknown target $target (pipeline, formats)" >&2; exit 2 ;;
+  kernels) seeds=seeds ;;
+  *) echo "unknown target $target (pipeline, formats, kernels)" >&2; exit 2 ;;
 esac
 case "$secs" in
   '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;

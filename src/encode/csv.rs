@@ -1,10 +1,12 @@
 //! CSV: RFC 4180, a header row, CRLF line ends, null as an empty cell (README "Records").
 //!
 //! Quoting is hand-written rather than the `csv` crate's writer: a cell is appended to the
-//! worker's batch buffer with one `memchr` scan for the bytes that need quoting, and the tests
-//! read the output back with the `csv` crate.
+//! worker's batch buffer by the string kernels ([`super::escape`]: one scan for the bytes that
+//! need quoting, one copy doubling `"`), and the tests read the output back with the `csv`
+//! crate.
 
-use super::{panther, push_u64, value, Encoder, Value};
+use super::escape::{push_short, Kernel};
+use super::{panther, push_u64, value, Encoder, Field, Msg, Value};
 use crate::record::Record;
 
 /// The header line.
@@ -18,17 +20,43 @@ pub fn header(e: &Encoder) -> Vec<u8> {
     out
 }
 
-/// Appends `r` as one CSV row.
-pub fn write(e: &Encoder, r: &Record<'_>, row: u64, out: &mut Vec<u8>) {
+/// Appends `r` as one CSV row; `msg` is the message cell's value (unchecked bytes that turn
+/// out not to be UTF-8 make it return `false`, the row half written).
+pub(crate) fn write(
+    e: &Encoder,
+    r: &Record<'_>,
+    msg: Msg<'_>,
+    row: u64,
+    out: &mut Vec<u8>,
+) -> bool {
     let start = out.len();
     for (i, &f) in e.fields.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
+        if f == Field::Message {
+            match msg {
+                Msg::Unchecked(b) => {
+                    if !e.kernel.push_csv_checked(out, b, e.csv_safe) {
+                        return false;
+                    }
+                }
+                Msg::Text(Some(s)) => e.kernel.push_csv(out, s, e.csv_safe),
+                Msg::Text(None) => {}
+            }
+            continue;
+        }
+        if f == Field::Timestamp {
+            // Digits and separators we wrote: never quoted.
+            if let Some(t) = &r.timestamp {
+                push_short(out, t.as_bytes());
+            }
+            continue;
+        }
         match value(r, f) {
             Value::Null => {}
             Value::Int(n) => push_u64(out, n),
-            Value::Str(s) => push_csv_cell(out, s, e.csv_safe),
+            Value::Str(s) => e.kernel.push_csv(out, s, e.csv_safe),
         }
     }
     if e.panther {
@@ -40,39 +68,14 @@ pub fn write(e: &Encoder, r: &Record<'_>, row: u64, out: &mut Vec<u8>) {
         out.extend_from_slice(b"\"\"");
     }
     out.extend_from_slice(b"\r\n");
+    true
 }
 
 /// Appends one RFC 4180 cell, quoted only when needed: a `,`, `"`, CR or LF inside, or a
 /// leading/trailing space that some readers would trim. With `safe`, a cell a spreadsheet would
 /// evaluate (`= + - @`, tab, CR first) gets a leading `'` (OWASP's advice for CSV injection).
 pub fn push_csv_cell(out: &mut Vec<u8>, s: &str, safe: bool) {
-    let b = s.as_bytes();
-    let formula = safe && matches!(b.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
-    let needs_quotes = b.first() == Some(&b' ')
-        || b.last() == Some(&b' ')
-        || memchr::memchr3(b',', b'"', b'\n', b).is_some()
-        || memchr::memchr(b'\r', b).is_some();
-    if !needs_quotes && !formula {
-        out.extend_from_slice(b);
-        return;
-    }
-    if !needs_quotes {
-        out.push(b'\'');
-        out.extend_from_slice(b);
-        return;
-    }
-    out.push(b'"');
-    if formula {
-        out.push(b'\'');
-    }
-    let mut run = 0;
-    for i in memchr::memchr_iter(b'"', b) {
-        out.extend_from_slice(&b[run..=i]);
-        out.push(b'"');
-        run = i + 1;
-    }
-    out.extend_from_slice(&b[run..]);
-    out.push(b'"');
+    Kernel::best().push_csv(out, s, safe);
 }
 
 #[cfg(test)]

@@ -124,6 +124,8 @@ pub struct Encoder {
     pub csv_safe: bool,
     /// `p_parse_time` and the `p_row_id` prefix, fixed for a run.
     pub run: RunIdentity,
+    /// The JSON escape kernel, chosen once for the CPU.
+    pub kernel: escape::Kernel,
 }
 
 impl Encoder {
@@ -135,6 +137,7 @@ impl Encoder {
             panther: false,
             csv_safe: false,
             run: RunIdentity::default(),
+            kernel: escape::Kernel::best(),
         }
     }
 
@@ -148,10 +151,34 @@ impl Encoder {
 
     /// Appends one record. `row` is a number unique within the run (for `p_row_id`).
     pub fn write(&self, r: &Record<'_>, row: u64, out: &mut Vec<u8>) {
-        match self.format {
-            OutputFormat::Ndjson => json::write(self, r, row, out),
-            OutputFormat::Csv => csv::write(self, r, row, out),
+        let msg = Msg::Text(r.message.as_deref());
+        let written = match self.format {
+            OutputFormat::Ndjson => json::write(self, r, msg, row, out),
+            OutputFormat::Csv => csv::write(self, r, msg, row, out),
+        };
+        debug_assert!(written, "checked text is always written");
+    }
+
+    /// Appends one record whose MSG is `message`, bytes not yet checked to be UTF-8
+    /// ([`crate::record::parse_deferred`]): checked in the pass that escapes them. When they are
+    /// not UTF-8, appends nothing and says so (`false`): the caller checks the message on its
+    /// own ([`crate::record::RawMessage::check`]) and writes the record with the text.
+    pub fn write_unchecked(
+        &self,
+        r: &Record<'_>,
+        message: &[u8],
+        row: u64,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let start = out.len();
+        let written = match self.format {
+            OutputFormat::Ndjson => json::write(self, r, Msg::Unchecked(message), row, out),
+            OutputFormat::Csv => csv::write(self, r, Msg::Unchecked(message), row, out),
+        };
+        if !written {
+            out.truncate(start);
         }
+        written
     }
 
     /// Whether `host_name` is among the written fields. Panther's indicator fields derive from
@@ -160,6 +187,15 @@ impl Encoder {
     pub(crate) fn writes_host(&self) -> bool {
         self.fields.contains(&Field::HostName)
     }
+}
+
+/// Where the message field's value comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Msg<'r> {
+    /// Text (or null).
+    Text(Option<&'r str>),
+    /// Bytes to check as they are written.
+    Unchecked(&'r [u8]),
 }
 
 /// A field's value, whatever the format.
@@ -185,24 +221,66 @@ pub(crate) fn value<'r>(r: &'r Record<'_>, f: Field) -> Value<'r> {
     }
 }
 
-/// Appends `n` in decimal.
+/// Two decimal digits for every number below 100.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Appends `n` in decimal, two digits a step.
+#[inline]
 pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    while n >= 100 {
+        let d = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
     }
-    out.extend_from_slice(&buf[i..]);
+    if n >= 10 {
+        let d = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    escape::push_short(out, &buf[i..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            191,
+            999,
+            1000,
+            12345,
+            u64::MAX,
+            10u64.pow(19),
+        ] {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+    }
 
     #[test]
     fn a_field_list_names_known_fields_once() {

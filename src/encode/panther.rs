@@ -1,8 +1,6 @@
 //! Panther's standard fields (README "Records", `--panther`): `p_log_type`, `p_event_time`,
 //! `p_parse_time`, `p_row_id`, and the `hostname` indicator.
 
-use super::csv::push_csv_cell;
-use super::escape::push_json_str;
 use super::Encoder;
 use crate::record::Record;
 use std::net::IpAddr;
@@ -110,7 +108,7 @@ pub fn write_json(e: &Encoder, r: &Record<'_>, row: u64, mut first: bool, out: &
     if let Some(h) = r.host_name.filter(|_| e.writes_host()) {
         key(out, indicator_column(h));
         out.extend_from_slice(b"[");
-        push_json_str(out, h);
+        e.kernel.push_str(out, h);
         out.extend_from_slice(b"]");
     }
 }
@@ -135,7 +133,7 @@ pub fn write_csv(e: &Encoder, r: &Record<'_>, row: u64, out: &mut Vec<u8>) {
         for cell in [ip, domain] {
             out.push(b',');
             if let Some(h) = cell {
-                push_csv_cell(out, h, e.csv_safe);
+                e.kernel.push_csv(out, h, e.csv_safe);
             }
         }
     }

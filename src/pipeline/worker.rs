@@ -299,43 +299,69 @@ impl Work<'_> {
     /// Parses a unit and encodes its record, or rejects it. `map` turns offsets in
     /// `unit.bytes` into batch offsets.
     fn unit(&mut self, unit: Unit<'_>, map: &dyn Fn(usize) -> usize, rejected: Rejected) {
+        // Converting an octet frame or syslog line, MSG is checked to be UTF-8 in the pass that
+        // encodes it (free for ASCII); everywhere else it is checked while parsing.
+        let deferred = matches!(self.opts.mode, Mode::Convert(_)) && !unit.cli;
         let parsed = if let Some(line) = unit.message_line {
-            record::parse_cli_continuation(line, unit.bytes)
+            record::parse_cli_continuation(line, unit.bytes).map(|(r, w)| (r, w, None))
         } else if unit.cli {
-            record::parse_cli(unit.bytes)
+            record::parse_cli(unit.bytes).map(|(r, w)| (r, w, None))
+        } else if deferred {
+            record::parse_deferred(unit.bytes, unit.len).map(|(r, raw)| (r, None, raw))
         } else {
-            record::parse(unit.bytes, unit.len)
+            record::parse(unit.bytes, unit.len).map(|(r, w)| (r, w, None))
         };
-        match parsed {
-            Ok((record, warning)) => {
-                let mismatch = unit
-                    .len
-                    .filter(|&len| len != unit.bytes.len() as u64)
-                    .map(|len| messages::length_mismatch(unit.at, len, unit.bytes.len() as u64));
-                let warnings = mismatch.into_iter().chain(warning.map(|w| w.moved(map)));
-                let severity = if self.opts.strict {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                };
-                let mut warned = false;
-                for w in warnings {
-                    self.diag(w, severity);
-                    warned = true;
-                }
-                if self.opts.strict && warned {
-                    self.rejected += 1;
-                    self.rejects.push(rejected);
-                } else {
-                    self.records += 1;
-                    self.warned += u64::from(warned);
-                    self.encode(&record);
-                }
-            }
+        let (mut record, warning, raw) = match parsed {
+            Ok(p) => p,
             Err(problem) => {
                 self.diag(problem.moved(map), Severity::Error);
                 self.rejected += 1;
                 self.rejects.push(rejected);
+                return;
+            }
+        };
+        let strict = self.opts.strict;
+        let mismatch = unit
+            .len
+            .filter(|&len| len != unit.bytes.len() as u64)
+            .map(|len| messages::length_mismatch(unit.at, len, unit.bytes.len() as u64));
+        let mut utf8 = warning.map(|w| w.moved(map));
+        let mut encoded = false;
+        if let Some(raw) = raw {
+            if let Mode::Convert(encoder) = &self.opts.mode {
+                // A record --strict rejects anyway is not written.
+                if !(strict && mismatch.is_some()) {
+                    let row = (self.seq << 32) | (self.records + 1);
+                    encoded = encoder.write_unchecked(&record, raw.bytes, row, &mut self.out);
+                }
+            }
+            if !encoded {
+                let (text, w) = raw.check();
+                record.message = Some(text);
+                utf8 = w.map(|w| w.moved(map));
+            }
+        }
+        let warned = mismatch.is_some() || utf8.is_some();
+        let severity = if strict {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        for w in mismatch.into_iter().chain(utf8) {
+            self.diag(w, severity);
+        }
+        if strict && warned {
+            debug_assert!(
+                !encoded,
+                "a record with warnings is not written under --strict"
+            );
+            self.rejected += 1;
+            self.rejects.push(rejected);
+        } else {
+            self.records += 1;
+            self.warned += u64::from(warned);
+            if !encoded {
+                self.encode(&record);
             }
         }
     }

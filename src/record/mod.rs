@@ -128,6 +128,49 @@ fn strip_terminator(b: &[u8]) -> &[u8] {
 /// `body` is the frame's MSG part (or a whole syslog line), terminator included. Offsets in
 /// errors and warnings index `body`.
 pub fn parse(body: &[u8], message_len: Option<u64>) -> Parsed<'_> {
+    let (mut record, raw) = parse_deferred(body, message_len)?;
+    let mut warning = None;
+    if let Some(raw) = raw {
+        let (text, w) = raw.check();
+        record.message = Some(text);
+        warning = w;
+    }
+    Ok((record, warning))
+}
+
+/// MSG not yet checked to be UTF-8: an encoder checks it in the pass that escapes it, which
+/// costs nothing for ASCII (most messages); [`RawMessage::check`] does it on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawMessage<'a> {
+    /// MSG's bytes (a leading BOM removed; never the nil `-`).
+    pub bytes: &'a [u8],
+    /// Where they start in the parsed bytes, for the `utf8` warning's offset.
+    pub at: usize,
+}
+
+impl<'a> RawMessage<'a> {
+    /// The message as text: borrowed when valid UTF-8, else with U+FFFD replacements and a
+    /// `utf8` warning at the first invalid byte.
+    pub fn check(&self) -> (Cow<'a, str>, Option<Problem>) {
+        let m = self.bytes;
+        match std::str::from_utf8(m) {
+            Ok(s) => (Cow::Borrowed(s), None),
+            Err(e) => {
+                let bad = e.valid_up_to();
+                let bad_len = e.error_len().unwrap_or(m.len() - bad);
+                let warning = messages::invalid_utf8(self.at + bad, &m[bad..bad + bad_len.min(4)]);
+                (String::from_utf8_lossy(m), Some(warning))
+            }
+        }
+    }
+}
+
+/// [`parse`], leaving MSG unchecked: the record's `message` is `None` and MSG, if any, comes
+/// back as a [`RawMessage`] for the encoder to check as it writes it.
+pub fn parse_deferred(
+    body: &[u8],
+    message_len: Option<u64>,
+) -> Result<(Record<'_>, Option<RawMessage<'_>>), Problem> {
     let b = strip_terminator(body);
     let (priority, after_pri) = parse_pri(b)?;
 
@@ -171,10 +214,7 @@ pub fn parse(body: &[u8], message_len: Option<u64>) -> Parsed<'_> {
     let (process_id, msgid_pos) = checked(b, proc_pos, &PROCID)?;
     let (message_id, msg_pos) = checked(b, msgid_pos, &MSGID)?;
 
-    let (message, warning) = match msg_pos {
-        None => (None, None),
-        Some(p) => parse_message(b, p),
-    };
+    let raw = msg_pos.and_then(|p| raw_message(b, p));
     Ok((
         Record {
             message_len,
@@ -185,9 +225,9 @@ pub fn parse(body: &[u8], message_len: Option<u64>) -> Parsed<'_> {
             app_name,
             process_id,
             message_id,
-            message,
+            message: None,
         },
-        warning,
+        raw,
     ))
 }
 
@@ -216,23 +256,23 @@ fn parse_pri(b: &[u8]) -> Result<(u8, usize), Problem> {
     Ok((value as u8, digits + 2))
 }
 
+/// MSG starting at `pos`: a leading BOM removed, `-` as null.
+fn raw_message(b: &[u8], pos: usize) -> Option<RawMessage<'_>> {
+    let mut at = pos;
+    if b[at..].starts_with(b"\xEF\xBB\xBF") {
+        at += 3;
+    }
+    let bytes = &b[at..];
+    (bytes != b"-").then_some(RawMessage { bytes, at })
+}
+
 /// MSG: a leading BOM removed, `-` as null, invalid UTF-8 replaced (and warned about).
 fn parse_message(b: &[u8], pos: usize) -> (Option<Cow<'_, str>>, Option<Problem>) {
-    let mut start = pos;
-    if b[start..].starts_with(b"\xEF\xBB\xBF") {
-        start += 3;
-    }
-    let m = &b[start..];
-    if m == b"-" {
-        return (None, None);
-    }
-    match std::str::from_utf8(m) {
-        Ok(s) => (Some(Cow::Borrowed(s)), None),
-        Err(e) => {
-            let bad_at = start + e.valid_up_to();
-            let bad_len = e.error_len().unwrap_or(m.len() - e.valid_up_to());
-            let warning = messages::invalid_utf8(bad_at, &b[bad_at..bad_at + bad_len.min(4)]);
-            (Some(String::from_utf8_lossy(m)), Some(warning))
+    match raw_message(b, pos) {
+        None => (None, None),
+        Some(raw) => {
+            let (text, warning) = raw.check();
+            (Some(text), warning)
         }
     }
 }
