@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the sample captures of the other input formats, with their expected results,
-independently of drainpipe (SPEC §1, §2).
+independently of drainpipe (README "Inputs", "Records").
 
 For each capture this script knows the records it planted and computes the expected
 Heroku.Runtime values (timestamps normalised with Python's datetime) and the file:line:column

@@ -809,3 +809,64 @@ fn a_body_line_starting_post_before_the_error_does_not_cut_the_region_short() {
     let report = same_report_at_every_block_size(&capture, 64..200);
     assert!(report.contains("error[frame-length]"), "{report}");
 }
+
+#[test]
+fn many_inputs_read_at_once_give_the_records_of_one_at_a_time() {
+    // Several inputs are read (and inflated) at once. The independent route: drainpipe run on
+    // each file alone, the outputs concatenated in path order; a directory of the same files,
+    // read several at once at any thread count and block size, must give exactly that.
+    let dir = tempfile::tempdir().unwrap();
+    let (big, _) = synth(3_000, 5, true);
+    let (small, _) = synth(40, 6, true);
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("a00.drain", big.clone()),
+        ("a01.drain.gz", gzip(&small)),
+        ("a02.syslog", std::fs::read(inputs("app.syslog")).unwrap()),
+        ("a03.txt.gz", gzip(read("heroku-logs.txt").as_bytes())),
+        ("a04.bin", b"not a capture at all\n".to_vec()),
+        ("a05.drain", Vec::new()),
+        ("a06.drain.gz", gzip(&big)),
+        ("a07.drain", small.clone()),
+        ("a09.drain.gz", gzip(&big[..big.len() / 3])),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let mut records = Vec::new();
+    let mut rejects = Vec::new();
+    for (name, _) in &files {
+        let p = dir.path().join(name);
+        let rj = out.path().join("one.rejects");
+        let o = bin()
+            .arg(&p)
+            .args(["--threads", "1", "--rejects"])
+            .arg(&rj)
+            .output()
+            .unwrap();
+        records.extend_from_slice(&o.stdout);
+        rejects.extend(std::fs::read(&rj).unwrap_or_default());
+    }
+    assert!(records.len() > 100_000, "the inputs make records");
+    assert!(rejects.len() > 1_000, "the inputs make rejects");
+    for t in ["1", "2", "5"] {
+        for bs in ["65536", "4096", "1048576"] {
+            let rj = out.path().join("all.rejects");
+            let o = bin()
+                .arg(dir.path())
+                .args(["--threads", t, "--block-size", bs, "--rejects"])
+                .arg(&rj)
+                .output()
+                .unwrap();
+            assert_eq!(code(&o), 1, "{}", stderr(&o));
+            assert!(
+                o.stdout == records,
+                "records differ at --threads {t} --block-size {bs}"
+            );
+            assert!(
+                std::fs::read(&rj).unwrap() == rejects,
+                "rejects differ at --threads {t} --block-size {bs}"
+            );
+        }
+    }
+}

@@ -1,14 +1,18 @@
 //! The pipeline: inputs → splitters → records → encoders → sinks, in parallel, in input order.
 //!
-//! One reader thread ([`reader`]) reads each input in bounded blocks and splits it (cheap: LEN
-//! jumps, line ends). Each block, cut at a unit boundary, goes with its event list to a rayon
-//! worker ([`worker`]), which parses and encodes it into a buffer of its own. The calling thread
-//! ([`writer`]) receives the results, puts them back in input order, turns block-relative
-//! positions into lines and columns, and hands them to a [`Sink`].
+//! - Readers ([`reader`], a few threads) take the inputs in order, several at once, and read
+//!   each in bounded raw blocks (inflating gzip as they go).
+//! - Each input's blocks go to its [`chain`], which splits them in order (the unit a block
+//!   leaves unfinished is carried into the next) and hands each framed batch to a parse job:
+//!   on the reader for a plain input, on the worker pool for a gzip one.
+//! - Workers ([`worker`], rayon) parse and encode batches into buffers of their own.
+//! - The writer ([`writer`], the calling thread) puts results back in input order, turns batch
+//!   positions into lines and columns, and hands them to a [`Sink`].
 //!
-//! Memory is bounded by a fixed pool of block buffers ([`pool`]): the reader cannot get ahead of
-//! the writer by more than the pool holds.
+//! Memory is bounded by fixed pools of buffers ([`pool`]), one per reader: a reader cannot get
+//! ahead of the writer by more than its pool holds, however many inputs there are.
 
+mod chain;
 pub mod options;
 pub mod pool;
 mod reader;
@@ -22,84 +26,106 @@ use crate::sink::{Sink, Summary};
 use crate::source::Input;
 use pool::Pool;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-/// What the writer receives, numbered in input order.
-enum Item {
-    /// An input begins.
-    InputStart,
-    /// A batch's results.
-    Batch(worker::BatchResult),
-    /// The input could not be opened or read to the end, or is not a capture.
-    InputFailed { input: usize, problem: Problem },
-    /// The input was read to its end.
-    InputDone { bytes: u64 },
+/// What the writer receives: a block's results, keyed by input and block.
+struct Delivery {
+    input: usize,
+    block: u64,
+    /// The batch the block made, if any (a block can bring only part of a unit).
+    batch: Option<worker::BatchResult>,
+    /// The input's ending, on its last delivery.
+    ended: Option<Ending>,
 }
 
-/// Numbers items for the writer, in the order the reader meets them.
-struct Sequencer {
-    next: u64,
-    tx: Sender<(u64, Item)>,
+/// How an input ended.
+enum Ending {
+    /// Read to the end: the bytes read.
+    Read { bytes: u64 },
+    /// Not opened, cut short (what was complete before has been delivered) or not a capture.
+    Failed(Problem),
 }
 
-impl Sequencer {
-    /// The next number.
-    fn take(&mut self) -> u64 {
-        self.next += 1;
-        self.next - 1
+/// What the readers, the chains and the workers share.
+struct Ctx {
+    opts: Arc<Options>,
+    workers: rayon::ThreadPool,
+    tx: Sender<Delivery>,
+    /// The writer is gone (`--on-error fail`, a closed stdout): stop early.
+    stop: AtomicBool,
+    /// The run's HTTP Frame-Ids, lent in input order ([`chain::Ids`]).
+    ids: Mutex<chain::Ids>,
+    /// `--threads 1`: one thread does all the work, one input at a time (its reader reads,
+    /// frames and parses), so one thread means one core; the writer only writes.
+    alone: bool,
+}
+
+impl Ctx {
+    fn deliver(&self, d: Delivery) {
+        // The writer may be gone (stopped early): nothing wants the result then.
+        let _ = self.tx.send(d);
     }
 
-    /// Sends `item` under the next number.
-    fn send(&mut self, item: Item) {
-        let seq = self.take();
-        let _ = self.tx.send((seq, item));
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
     }
+}
 
-    /// A sender for a worker to send a numbered result with.
-    fn sender(&self) -> Sender<(u64, Item)> {
-        self.tx.clone()
+/// How many inputs are read at once: enough to keep the workers busy while one input inflates
+/// or waits, few enough that the readers' pools stay small.
+fn readers(threads: usize, inputs: usize) -> usize {
+    if threads == 1 {
+        return 1;
     }
+    threads.clamp(2, 4).min(inputs).max(1)
 }
 
 /// Runs the pipeline over `inputs`, calling `sink` in input order. Returns the run's summary;
 /// an `Err` is a failure of the sink (e.g. output I/O), not of the data.
 pub fn run(inputs: &[Input], opts: &Options, sink: &mut dyn Sink) -> io::Result<Summary> {
     let threads = opts.threads.max(1);
-    let workers = Arc::new(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|i| format!("drainpipe-worker-{i}"))
-            .build()
-            .map_err(io::Error::other)?,
-    );
-    // Enough buffers to keep every worker busy while the writer drains one and the reader
-    // fills one.
-    let pool = Pool::new(threads * 2 + 2);
-    let (tx, rx) = mpsc::channel::<(u64, Item)>();
-    let stop = Arc::new(AtomicBool::new(false));
-
-    // The reader is detached rather than scoped: when the writer stops early (`--on-error
-    // fail`, a closed stdout) the reader may be blocked on a live pipe, and we must not wait.
-    let reader = {
-        let inputs = inputs.to_vec();
-        let opts = Arc::new(opts.clone());
-        let stop = stop.clone();
-        let workers = workers.clone();
-        let seq = Sequencer { next: 0, tx };
-        std::thread::Builder::new()
-            .name("drainpipe-reader".into())
-            .spawn(move || reader::read_all(&inputs, &opts, &workers, &pool, seq, &stop))?
-    };
-
+    let workers = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("drainpipe-worker-{i}"))
+        .build()
+        .map_err(io::Error::other)?;
+    let (tx, rx) = mpsc::channel::<Delivery>();
+    let ctx = Arc::new(Ctx {
+        opts: Arc::new(opts.clone()),
+        workers,
+        tx,
+        stop: AtomicBool::new(false),
+        ids: Mutex::new(chain::Ids::new()),
+        alone: threads == 1,
+    });
+    let readers = readers(threads, inputs.len());
+    // Each reader's pool: enough buffers to keep the workers busy while the writer drains one
+    // and the reader fills one.
+    let leases = (threads * 2 + 2).div_ceil(readers).max(3);
+    let next = Arc::new(AtomicUsize::new(0));
+    let inputs: Arc<[Input]> = inputs.into();
+    let mut handles = Vec::new();
+    for r in 0..readers {
+        let (ctx, next, inputs) = (ctx.clone(), next.clone(), inputs.clone());
+        // Detached rather than scoped: when the writer stops early (`--on-error fail`, a
+        // closed stdout) a reader may be blocked on a live pipe, and we must not wait.
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("drainpipe-reader-{r}"))
+                .spawn(move || reader::read_inputs(&inputs, &ctx, &next, &Pool::new(leases)))?,
+        );
+    }
     let names: Vec<String> = inputs.iter().map(|i| opts.name_of(i)).collect();
     let result = writer::write_in_order(&names, rx, sink);
-    stop.store(true, Ordering::Relaxed);
+    ctx.stop.store(true, Ordering::Relaxed);
     if let Ok(ref s) = result {
         if !s.stopped {
-            // Normal end: the reader has sent everything and is finishing.
-            let _ = reader.join();
+            // Normal end: the readers have delivered everything and are finishing.
+            for h in handles {
+                let _ = h.join();
+            }
         }
     }
     result

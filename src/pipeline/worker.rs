@@ -12,17 +12,31 @@ use crate::split::Event;
 use std::borrow::Cow;
 use std::ops::Range;
 
-/// A block of one input, cut at a unit boundary, with what the splitter found in it.
+/// Bytes of one input cut at unit boundaries, with what the splitter found in them.
 pub(super) struct Batch {
     /// The input's index in the run.
     pub input: usize,
+    /// The block that made it.
+    pub index: u64,
     /// How its units are parsed.
     pub format: InputFormat,
-    /// Invariant: `lease.events` holds the splitter's events for `lease.input[..len]`, their
-    /// offsets indexing it.
+    /// Its buffers. Invariant: `lease.events` holds the splitter's events for the batch's
+    /// bytes (see [`Batch::bytes`]), their offsets indexing them.
     pub lease: Lease,
-    /// The batch's bytes: `lease.input[..len]`.
+    /// The batch's bytes when they are not in the lease (a long unit joined on its own).
+    pub owned: Option<Vec<u8>>,
+    /// Where the batch's bytes start in `owned`, or else in `lease.input`.
+    pub start: usize,
+    /// How many bytes the batch has.
     pub len: usize,
+}
+
+/// The bytes of a batch: `owned[start..start + len]`, or `lease.input[start..start + len]`.
+fn bytes<'a>(lease: &'a Lease, owned: &'a Option<Vec<u8>>, start: usize, len: usize) -> &'a [u8] {
+    match owned {
+        Some(v) => &v[start..start + len],
+        None => &lease.input[start..start + len],
+    }
 }
 
 /// Rejected bytes, to be written to `--rejects` in order: a span of the batch's input, or
@@ -53,6 +67,10 @@ pub(super) struct BatchResult {
     pub input: usize,
     /// The batch's buffers: its input bytes (for rejects) and the encoded records in `out`.
     pub lease: Lease,
+    /// The batch's bytes, when not in the lease.
+    pub owned: Option<Vec<u8>>,
+    /// Where the batch's bytes start.
+    pub start: usize,
     /// The batch's length in bytes.
     pub len: usize,
     pub rejects: Vec<Rejected>,
@@ -72,9 +90,15 @@ pub(super) struct BatchResult {
     pub stopped: bool,
 }
 
-/// Parses (and encodes) every unit of a batch. `seq` is the batch's sequence number, unique in
-/// the run (the high half of `p_row_id`).
-pub(super) fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
+impl BatchResult {
+    /// The batch's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        bytes(&self.lease, &self.owned, self.start, self.len)
+    }
+}
+
+/// Parses (and encodes) every unit of a batch.
+pub(super) fn process(b: Batch, opts: &Options) -> BatchResult {
     let mut lease = b.lease;
     let events = std::mem::take(&mut lease.events);
     let mut out = std::mem::take(&mut lease.out);
@@ -83,10 +107,13 @@ pub(super) fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
         // JSON adds ~130 bytes of keys per record; twice the input is rarely exceeded.
         out.reserve(b.len * 2);
     }
-    let buf = &lease.input[..b.len];
+    let buf = bytes(&lease, &b.owned, b.start, b.len);
+    // `p_row_id`'s low half: input, block, then the record in the batch, so it is unique in a
+    // run of up to a million inputs, whatever the thread count.
+    let rows = ((b.input as u64) << 44) | ((b.index & 0xFF_FFFF) << 20);
     let mut w = Work {
         opts,
-        seq,
+        rows,
         cli: b.format == InputFormat::Cli,
         lines: LineCursor::new(buf),
         buf,
@@ -126,6 +153,8 @@ pub(super) fn process(b: Batch, seq: u64, opts: &Options) -> BatchResult {
     BatchResult {
         input: b.input,
         lease,
+        owned: b.owned,
+        start: b.start,
         len: b.len,
         rejects,
         diags,
@@ -188,7 +217,8 @@ struct Unit<'u> {
 /// A worker's state while it goes through one batch.
 struct Work<'a> {
     opts: &'a Options,
-    seq: u64,
+    /// The batch's part of `p_row_id`; the record's number in the batch is added.
+    rows: u64,
     /// The batch is `heroku logs` text.
     cli: bool,
     buf: &'a [u8],
@@ -331,7 +361,7 @@ impl Work<'_> {
             if let Mode::Convert(encoder) = &self.opts.mode {
                 // A record --strict rejects anyway is not written.
                 if !(strict && mismatch.is_some()) {
-                    let row = (self.seq << 32) | (self.records + 1);
+                    let row = self.rows | (self.records + 1);
                     encoded = encoder.write_unchecked(&record, raw.bytes, row, &mut self.out);
                 }
             }
@@ -368,7 +398,7 @@ impl Work<'_> {
 
     fn encode(&mut self, record: &Record<'_>) {
         if let Mode::Convert(encoder) = &self.opts.mode {
-            encoder.write(record, (self.seq << 32) | self.records, &mut self.out);
+            encoder.write(record, self.rows | self.records, &mut self.out);
         }
     }
 

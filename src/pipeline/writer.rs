@@ -1,9 +1,9 @@
 //! The in-order writer: results put back in input order, batch positions turned into lines and
 //! columns, everything handed to the sink, the run counted.
 
-use super::worker::Rejected;
-use super::Item;
-use crate::diag::{Diagnostic, Severity};
+use super::worker::{BatchResult, Rejected};
+use super::{Delivery, Ending};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::sink::{Sink, Summary};
 use std::collections::BTreeMap;
 use std::io;
@@ -22,94 +22,62 @@ struct Position {
     units: u64,
 }
 
-/// Receives numbered items until the senders are gone, writing them in number order. Output
-/// is flushed whenever nothing more is ready, which makes a live pipe stream (each record
-/// leaves as soon as its frame is complete) and costs nothing when input arrives faster than
-/// it is processed. An `Err` is the sink's (output I/O).
+/// Receives deliveries until every input has ended, writing them in (input, block) order.
+/// Output is flushed whenever nothing more is ready, which makes a live pipe stream (each
+/// record leaves as soon as its frame is complete) and costs nothing when input arrives faster
+/// than it is processed. An `Err` is the sink's (output I/O).
 pub(super) fn write_in_order(
     names: &[String],
-    rx: Receiver<(u64, Item)>,
+    rx: Receiver<Delivery>,
     sink: &mut dyn Sink,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    // Items that arrived before their turn. Bounded: every batch holds a pool lease.
-    let mut pending: BTreeMap<u64, Item> = BTreeMap::new();
-    let mut next = 0u64;
+    // Deliveries that arrived before their turn. Bounded: every batch holds a pool lease.
+    let mut pending: BTreeMap<(usize, u64), Delivery> = BTreeMap::new();
+    // The input being written, the block it is waiting for, and whether it has begun.
+    let (mut input, mut block, mut begun) = (0usize, 0u64, false);
     let mut pos = Position::default();
-    loop {
-        let Some(item) = pending.remove(&next) else {
-            let (s, item) = match rx.try_recv() {
-                Ok(x) => x,
+    while input < names.len() {
+        let Some(d) = pending.remove(&(input, block)) else {
+            let d = match rx.try_recv() {
+                Ok(d) => d,
                 Err(TryRecvError::Empty) => {
                     sink.flush()?;
                     match rx.recv() {
-                        Ok(x) => x,
+                        Ok(d) => d,
                         Err(_) => break,
                     }
                 }
                 Err(TryRecvError::Disconnected) => break,
             };
-            pending.insert(s, item);
+            // Blocks of an input that ended early (not a capture) are no one's.
+            if d.input >= input {
+                pending.insert((d.input, d.block), d);
+            }
             continue;
         };
-        next += 1;
-        match item {
-            Item::InputStart => {
-                summary.inputs += 1;
-                pos = Position {
-                    line: 1,
-                    ..Position::default()
-                };
+        if !begun {
+            begun = true;
+            summary.inputs += 1;
+            pos = Position {
+                line: 1,
+                ..Position::default()
+            };
+        }
+        block += 1;
+        if let Some(b) = d.batch {
+            if write_batch(&b, &names[b.input], &mut pos, &mut summary, sink)? {
+                summary.stopped = true;
+                sink.flush()?;
+                return Ok(summary);
             }
-            Item::Batch(b) => {
-                let name = &names[b.input];
-                for d in &b.diags {
-                    let diag = Diagnostic {
-                        input: b.input,
-                        code: d.problem.code,
-                        severity: d.severity,
-                        line: pos.line + d.newlines_before,
-                        column: if d.newlines_before == 0 {
-                            pos.carry + d.column
-                        } else {
-                            d.column
-                        },
-                        offset: pos.offset + d.problem.at as u64,
-                        frame: pos.units + d.unit,
-                        message: d.problem.message.clone(),
-                    };
-                    summary.count(diag.code, diag.severity);
-                    sink.diagnostic(&diag, name)?;
-                }
-                sink.output(&b.lease.out)?;
-                for rej in &b.rejects {
-                    let bytes = match rej {
-                        Rejected::Span(r) => &b.lease.input[r.clone()],
-                        Rejected::Owned(v) => v,
-                    };
-                    sink.rejected(bytes)?;
-                }
-                summary.frames += b.units;
-                summary.records += b.records;
-                summary.rejected += b.rejected;
-                summary.warned += b.warned;
-                summary.duplicates += b.duplicates;
-                pos.line += b.newlines;
-                pos.carry = match b.last_newline {
-                    Some(nl) => (b.len - nl - 1) as u64,
-                    None => pos.carry + b.len as u64,
-                };
-                pos.offset += b.len as u64;
-                pos.units += b.units;
-                if b.stopped {
-                    summary.stopped = true;
-                    sink.flush()?;
-                    return Ok(summary);
-                }
-            }
-            Item::InputFailed { input, problem } => {
+        }
+        match d.ended {
+            None => continue,
+            Some(Ending::Read { bytes }) => summary.bytes += bytes,
+            Some(Ending::Failed(problem)) => {
                 summary.inputs_failed += 1;
-                if problem.code == crate::diag::Code::Io {
+                if problem.code == Code::Io {
                     summary.io_errors += 1;
                 }
                 summary.count(problem.code, Severity::Error);
@@ -125,9 +93,61 @@ pub(super) fn write_in_order(
                 };
                 sink.diagnostic(&diag, &names[input])?;
             }
-            Item::InputDone { bytes } => summary.bytes += bytes,
         }
+        input += 1;
+        block = 0;
+        begun = false;
     }
     sink.flush()?;
     Ok(summary)
+}
+
+/// Writes one batch; whether it stopped the run (`--on-error fail`).
+fn write_batch(
+    b: &BatchResult,
+    name: &str,
+    pos: &mut Position,
+    summary: &mut Summary,
+    sink: &mut dyn Sink,
+) -> io::Result<bool> {
+    for d in &b.diags {
+        let diag = Diagnostic {
+            input: b.input,
+            code: d.problem.code,
+            severity: d.severity,
+            line: pos.line + d.newlines_before,
+            column: if d.newlines_before == 0 {
+                pos.carry + d.column
+            } else {
+                d.column
+            },
+            offset: pos.offset + d.problem.at as u64,
+            frame: pos.units + d.unit,
+            message: d.problem.message.clone(),
+        };
+        summary.count(diag.code, diag.severity);
+        sink.diagnostic(&diag, name)?;
+    }
+    sink.output(&b.lease.out)?;
+    let bytes = b.bytes();
+    for rej in &b.rejects {
+        let r = match rej {
+            Rejected::Span(r) => &bytes[r.clone()],
+            Rejected::Owned(v) => v,
+        };
+        sink.rejected(r)?;
+    }
+    summary.frames += b.units;
+    summary.records += b.records;
+    summary.rejected += b.rejected;
+    summary.warned += b.warned;
+    summary.duplicates += b.duplicates;
+    pos.line += b.newlines;
+    pos.carry = match b.last_newline {
+        Some(nl) => (b.len - nl - 1) as u64,
+        None => pos.carry + b.len as u64,
+    };
+    pos.offset += b.len as u64;
+    pos.units += b.units;
+    Ok(b.stopped)
 }

@@ -49,6 +49,9 @@ pub struct Opened {
     /// Not a regular file (a pipe, terminal or socket): read what is there and process it at
     /// once instead of filling a whole block, so a live tail shows records as they arrive.
     pub streaming: bool,
+    /// The bytes are gzip undone: reading costs real CPU (inflate), so whoever reads should do
+    /// little else.
+    pub inflating: bool,
 }
 
 /// What the command line's operands expand to.
@@ -229,11 +232,13 @@ pub fn open_counted(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Resul
                 head,
             ))),
             streaming,
+            inflating: true,
         });
     }
     Ok(Opened {
         reader: Box::new(head),
         streaming,
+        inflating: false,
     })
 }
 

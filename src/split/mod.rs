@@ -55,21 +55,34 @@ pub struct Limits {
 }
 
 impl Splitter {
-    /// A splitter for `format`. An HTTP one takes the run's Frame-Ids so far (`seen`); get them
-    /// back with [`Splitter::into_seen`].
-    pub fn new(format: InputFormat, limits: &Limits, seen: RecentIds) -> Splitter {
+    /// A splitter for `format`; an HTTP one starts with no Frame-Ids seen
+    /// ([`Splitter::new_http`] takes the run's).
+    pub fn new(format: InputFormat, limits: &Limits) -> Splitter {
+        match format {
+            InputFormat::Http => Splitter::new_http(limits, RecentIds::default()),
+            _ => Splitter::new_other(format, limits),
+        }
+    }
+
+    /// An HTTP splitter that knows the run's Frame-Ids so far (`seen`); get them back with
+    /// [`Splitter::into_ids`].
+    pub fn new_http(limits: &Limits, seen: RecentIds) -> Splitter {
+        // A drain POST holds many frames: allow a body 16 frames' worth.
+        Splitter::Http(HttpSplitter::new(
+            limits.max_frame.saturating_mul(16),
+            limits.token.clone(),
+            seen,
+        ))
+    }
+
+    fn new_other(format: InputFormat, limits: &Limits) -> Splitter {
         match format {
             InputFormat::Octet => {
                 Splitter::Octet(Framer::new(limits.max_frame).lenient(limits.lenient))
             }
             InputFormat::Syslog => Splitter::Lines(LineSplitter::syslog(limits.max_frame)),
             InputFormat::Cli => Splitter::Lines(LineSplitter::cli(limits.max_frame)),
-            // A drain POST holds many frames: allow a body 16 frames' worth.
-            InputFormat::Http => Splitter::Http(HttpSplitter::new(
-                limits.max_frame.saturating_mul(16),
-                limits.token.clone(),
-                seen,
-            )),
+            InputFormat::Http => Splitter::new_http(limits, RecentIds::default()),
         }
     }
 
@@ -83,7 +96,7 @@ impl Splitter {
     }
 
     /// Hands back the Frame-Ids an HTTP splitter has seen, for the next input.
-    pub fn into_seen(self) -> Option<RecentIds> {
+    pub fn into_ids(self) -> Option<RecentIds> {
         match self {
             Splitter::Http(h) => Some(h.seen),
             _ => None,
