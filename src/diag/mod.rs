@@ -106,6 +106,8 @@ codes! {
         "MSG is not valid UTF-8; the bytes are replaced with U+FFFD";
     LengthMismatch = "length-mismatch", Warning,
         "`--lenient-length` recovered a frame whose LEN was wrong";
+    Rejoin = "rejoin", Warning,
+        "`--rejoin`: the pieces of a split message do not all arrive (a piece missing, none within 100 records, the input ends or goes quiet); they are written as they came";
     MsgCount = "msg-count", Error,
         "HTTP captures: `Logplex-Msg-Count` differs from the frames found in the body (the records are kept)";
     Auth = "auth", Error,
@@ -202,12 +204,12 @@ mod tests {
     }
 
     #[test]
-    fn only_utf8_and_length_mismatch_are_warnings() {
+    fn only_utf8_length_mismatch_and_rejoin_are_warnings() {
         let warnings: Vec<_> = Code::ALL
             .iter()
             .filter(|c| c.severity() == Severity::Warning)
             .map(|c| c.as_str())
             .collect();
-        assert_eq!(warnings, ["utf8", "length-mismatch"]);
+        assert_eq!(warnings, ["utf8", "length-mismatch", "rejoin"]);
     }
 }

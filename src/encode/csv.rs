@@ -6,14 +6,17 @@
 //! crate.
 
 use super::escape::{push_short, Kernel};
-use super::{panther, push_u64, value, Encoder, Field, Msg, Value};
+use super::{expanded, panther, push_u64, value, Encoder, Field, Msg, Value};
 use crate::record::Record;
 
 /// The header line.
 pub fn header(e: &Encoder) -> Vec<u8> {
-    let mut names: Vec<&str> = e.fields.iter().map(|f| f.name()).collect();
+    let mut names: Vec<String> = e.fields.iter().map(|f| f.name().to_string()).collect();
+    if e.expand {
+        expanded::csv_header(&mut names);
+    }
     if e.panther {
-        names.extend(panther::csv_columns(e));
+        names.extend(panther::csv_columns(e).iter().map(|c| c.to_string()));
     }
     let mut out = names.join(",").into_bytes();
     out.extend_from_slice(b"\r\n");
@@ -58,6 +61,9 @@ pub(crate) fn write(
             Value::Int(n) => push_u64(out, n),
             Value::Str(s) => e.kernel.push_csv(out, s, e.csv_safe),
         }
+    }
+    if e.expand {
+        expanded::write_csv(e, &e.expansion(r, msg), out);
     }
     if e.panther {
         panther::write_csv(e, r, row, out);

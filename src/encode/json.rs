@@ -1,7 +1,7 @@
 //! NDJSON: one object per record, keys in field order (README "Records").
 
 use super::escape::push_short;
-use super::{panther, push_u64, Encoder, Field, Msg};
+use super::{expanded, panther, push_u64, Encoder, Field, Msg};
 use crate::record::Record;
 
 /// Appends `r` as one JSON line. Keys are written as precomputed slices (`,"name":`), numbers
@@ -16,7 +16,7 @@ pub(crate) fn write(
     row: u64,
     out: &mut Vec<u8>,
 ) -> bool {
-    if !e.panther && e.fields == Field::ALL {
+    if !e.panther && !e.expand && e.fields == Field::ALL {
         return write_all_fields(e, r, msg, out);
     }
     out.push(b'{');
@@ -88,6 +88,12 @@ pub(crate) fn write(
                 }
                 None => {}
             },
+        }
+    }
+    if e.expand {
+        let x = e.expansion(r, msg);
+        if expanded::write_json(e, &x, first, out) {
+            first = false;
         }
     }
     if e.panther {

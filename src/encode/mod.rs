@@ -1,14 +1,16 @@
-//! Encoders: records to bytes (README "Records"): NDJSON ([`json`]), CSV ([`csv`]), and
-//! Panther's standard fields ([`panther`]).
+//! Encoders: records to bytes (README "Records"): NDJSON ([`json`]), CSV ([`csv`]),
+//! Panther's standard fields ([`panther`]) and `--expand`'s objects ([`expanded`]).
 //!
 //! An encoder appends to a caller-owned `Vec<u8>`, so a worker encodes a whole batch into one
 //! buffer without per-record allocation; writing the buffer out is a sink's job.
 
 pub mod csv;
 pub mod escape;
+pub mod expanded;
 pub mod json;
 pub mod panther;
 
+use crate::record::expand::{self, Expansion};
 use crate::record::Record;
 pub use panther::RunIdentity;
 
@@ -122,6 +124,8 @@ pub struct Encoder {
     pub panther: bool,
     /// Neutralise CSV cells a spreadsheet would run as a formula.
     pub csv_safe: bool,
+    /// `--expand`: add the `router`, `metrics` and `fields` objects read from the message.
+    pub expand: bool,
     /// `p_parse_time` and the `p_row_id` prefix, fixed for a run.
     pub run: RunIdentity,
     /// The JSON escape kernel, chosen once for the CPU.
@@ -136,6 +140,7 @@ impl Encoder {
             fields: Field::ALL.to_vec(),
             panther: false,
             csv_safe: false,
+            expand: false,
             run: RunIdentity::default(),
             kernel: escape::Kernel::best(),
         }
@@ -171,9 +176,18 @@ impl Encoder {
         out: &mut Vec<u8>,
     ) -> bool {
         let start = out.len();
+        let msg = if self.expand {
+            // The objects are read from the text: check it first.
+            match std::str::from_utf8(message) {
+                Ok(s) => Msg::Text(Some(s)),
+                Err(_) => return false,
+            }
+        } else {
+            Msg::Unchecked(message)
+        };
         let written = match self.format {
-            OutputFormat::Ndjson => json::write(self, r, Msg::Unchecked(message), row, out),
-            OutputFormat::Csv => csv::write(self, r, Msg::Unchecked(message), row, out),
+            OutputFormat::Ndjson => json::write(self, r, msg, row, out),
+            OutputFormat::Csv => csv::write(self, r, msg, row, out),
         };
         if !written {
             out.truncate(start);
@@ -186,6 +200,15 @@ impl Encoder {
     /// token) must not find it in `p_any_domain_names`.
     pub(crate) fn writes_host(&self) -> bool {
         self.fields.contains(&Field::HostName)
+    }
+
+    /// `--expand`'s objects for a record whose message is `msg`.
+    fn expansion<'m>(&self, r: &Record<'_>, msg: Msg<'m>) -> Expansion<'m> {
+        match msg {
+            Msg::Text(Some(text)) => expand::expand(r.app_name, r.process_id, text),
+            // Unchecked bytes never come with --expand (see write_unchecked); null has none.
+            Msg::Text(None) | Msg::Unchecked(_) => Expansion::default(),
+        }
     }
 }
 

@@ -139,6 +139,115 @@ pub fn write_csv(e: &Encoder, r: &Record<'_>, row: u64, out: &mut Vec<u8>) {
     }
 }
 
+/// A Panther custom log schema (YAML) for exactly the records this encoder writes with
+/// `--panther`: the selected fields and, with `--expand`, the objects. Panther's own `p_*`
+/// fields are not declared: Panther adds them to every log type.
+pub fn schema(e: &Encoder, name: &str) -> String {
+    use super::expanded::ROUTER_COLUMNS;
+    use super::Field;
+    let mut y = String::new();
+    y.push_str(&format!("schema: {name}\n"));
+    let command = if e.expand {
+        "convert --panther --expand"
+    } else {
+        "convert --panther"
+    };
+    y.push_str(&format!(
+        "description: {}\n",
+        yaml_str(&format!(
+            "Heroku log-drain records as `drainpipe {command}` writes them (one JSON object per line)"
+        ))
+    ));
+    y.push_str("referenceURL: https://devcenter.heroku.com/articles/log-drains\n");
+    y.push_str("version: 0\n");
+    y.push_str("fields:\n");
+    let field = |y: &mut String, indent: &str, name: &str, ty: &str, desc: &str| {
+        y.push_str(&format!(
+            "{indent}- name: {name}\n{indent}  description: {}\n{indent}  type: {ty}\n",
+            yaml_str(desc)
+        ));
+    };
+    for &f in &e.fields {
+        let (ty, desc) = match f {
+            Field::MessageLen => (
+                "bigint",
+                "LEN of the octet-counted frame (null for other inputs)",
+            ),
+            Field::Priority => ("int", "syslog PRI, 0 to 191"),
+            Field::Version => ("string", "syslog VERSION"),
+            Field::Timestamp => ("timestamp", "the event time, in UTC"),
+            Field::HostName => (
+                "string",
+                "syslog HOSTNAME (the drain token for Heroku drains)",
+            ),
+            Field::AppName => ("string", "syslog APP-NAME: app or heroku"),
+            Field::ProcessId => (
+                "string",
+                "syslog PROCID: the dyno or process, such as web.1 or router",
+            ),
+            Field::MessageId => ("string", "syslog MSGID"),
+            Field::Message => ("string", "the log line"),
+        };
+        field(&mut y, "  ", f.name(), ty, desc);
+        match f {
+            Field::Timestamp => {
+                y.push_str("    timeFormat: rfc3339\n    isEventTime: true\n");
+            }
+            Field::HostName => y.push_str("    indicators:\n      - hostname\n"),
+            _ => {}
+        }
+    }
+    if e.expand {
+        field(
+            &mut y,
+            "  ",
+            "router",
+            "object",
+            "--expand: the key=value pairs of a Heroku router line",
+        );
+        y.push_str("    fields:\n");
+        for key in ROUTER_COLUMNS {
+            let ty = match key {
+                "connect_ms" | "service_ms" | "status" | "bytes" => "bigint",
+                _ => "string",
+            };
+            field(&mut y, "      ", key, ty, &format!("router {key}"));
+            if key == "host" {
+                y.push_str("        indicators:\n          - hostname\n");
+            }
+        }
+        field(
+            &mut y,
+            "  ",
+            "metrics",
+            "json",
+            "--expand: sample#, measure# and count# keys, each {value, unit}",
+        );
+        field(
+            &mut y,
+            "  ",
+            "fields",
+            "json",
+            "--expand: the other key=value pairs of a logfmt message (bare keys are true)",
+        );
+    }
+    y
+}
+
+/// `s` as a double-quoted YAML scalar.
+fn yaml_str(s: &str) -> String {
+    let mut q = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,6 +54,8 @@ type Framed = Result<Option<ParseJob>, RawBlock>;
 struct ParseJob {
     batch: Batch,
     ended: Option<Ending>,
+    /// The live input went quiet after the batch's bytes.
+    quiet: bool,
 }
 
 impl ParseJob {
@@ -66,6 +68,7 @@ impl ParseJob {
             block,
             batch: Some(result),
             ended: self.ended,
+            quiet: self.quiet,
         });
     }
 }
@@ -372,7 +375,11 @@ impl Chain {
             start,
             len: consumed,
         };
-        Ok(Some(ParseJob { batch, ended }))
+        Ok(Some(ParseJob {
+            batch,
+            ended,
+            quiet: block.end == End::Idle,
+        }))
     }
 
     /// A block that made no batch (what it brought waits in the tail, or no one wants it):
@@ -386,6 +393,7 @@ impl Chain {
             block: index,
             batch: None,
             ended: ending,
+            quiet: false,
         });
         Ok(None)
     }

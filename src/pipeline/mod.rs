@@ -16,6 +16,7 @@ mod chain;
 pub mod options;
 pub mod pool;
 mod reader;
+mod rejoin;
 mod worker;
 mod writer;
 
@@ -38,6 +39,8 @@ struct Delivery {
     batch: Option<worker::BatchResult>,
     /// The input's ending, on its last delivery.
     ended: Option<Ending>,
+    /// A live input went quiet after this block (for `--rejoin`: chains end).
+    quiet: bool,
 }
 
 /// How an input ended.
@@ -118,7 +121,7 @@ pub fn run(inputs: &[Input], opts: &Options, sink: &mut dyn Sink) -> io::Result<
         );
     }
     let names: Vec<String> = inputs.iter().map(|i| opts.name_of(i)).collect();
-    let result = writer::write_in_order(&names, rx, sink);
+    let result = writer::write_in_order(&names, rx, opts, sink);
     ctx.stop.store(true, Ordering::Relaxed);
     if let Ok(ref s) = result {
         if !s.stopped {

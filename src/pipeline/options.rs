@@ -46,6 +46,8 @@ pub struct Options {
     pub(crate) idle: Duration,
     /// What reports call stdin (`--stdin-name`; `<stdin>` by default).
     pub(crate) stdin_name: Option<String>,
+    /// `--rejoin`: one record for a message split into pieces (convert only).
+    pub(crate) rejoin: bool,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
                 progress: None,
                 idle: DEFAULT_IDLE,
                 stdin_name: None,
+                rejoin: false,
             },
         }
     }
@@ -102,6 +105,12 @@ impl OptionsBuilder {
     /// Recover frames whose LEN is wrong from line structure.
     pub fn lenient_length(mut self, yes: bool) -> Self {
         self.o.limits.lenient = yes;
+        self
+    }
+
+    /// Join split messages into one record (`--rejoin`; convert only).
+    pub fn rejoin(mut self, yes: bool) -> Self {
+        self.o.rejoin = yes;
         self
     }
 
@@ -176,6 +185,9 @@ impl OptionsBuilder {
         }
         if o.idle.is_zero() || o.idle > Duration::from_secs(60) {
             return Err("--idle-ms must be between 1 and 60000".into());
+        }
+        if o.rejoin && !matches!(o.mode, Mode::Convert(_)) {
+            return Err("--rejoin writes records: it is an option of convert".into());
         }
         Ok(o)
     }

@@ -27,6 +27,7 @@ pub(super) fn read_inputs(inputs: &[Input], ctx: &Arc<Ctx>, next: &AtomicUsize, 
                 block: 0,
                 batch: None,
                 ended: Some(Ending::Failed(messages::cannot_open(&e))),
+                quiet: false,
             }),
         }
     }

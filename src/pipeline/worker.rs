@@ -2,6 +2,7 @@
 //! problems located in the batch.
 
 use super::pool::Lease;
+use super::rejoin::{self, Mark, MsgBytes};
 use super::{Mode, Options};
 use crate::diag::{messages, Problem, Severity};
 use crate::record::{self, Record};
@@ -88,6 +89,8 @@ pub(super) struct BatchResult {
     pub duplicates: u64,
     /// `--on-error fail` stopped in this batch.
     pub stopped: bool,
+    /// With `--rejoin`, one mark per record written, in order.
+    pub marks: Vec<Mark>,
 }
 
 impl BatchResult {
@@ -126,6 +129,7 @@ pub(super) fn process(b: Batch, opts: &Options) -> BatchResult {
         warned: 0,
         duplicates: 0,
         stopped: false,
+        marks: Vec::new(),
     };
     w.events(&events, buf, &Place::Batch);
     w.lines.advance(buf.len());
@@ -140,6 +144,7 @@ pub(super) fn process(b: Batch, opts: &Options) -> BatchResult {
         warned,
         duplicates,
         stopped,
+        marks,
         ..
     } = w;
     // Reports list in input order. Within a batch, problems are found in order except where
@@ -166,6 +171,7 @@ pub(super) fn process(b: Batch, opts: &Options) -> BatchResult {
         warned,
         duplicates,
         stopped,
+        marks,
     }
 }
 
@@ -232,6 +238,8 @@ struct Work<'a> {
     warned: u64,
     duplicates: u64,
     stopped: bool,
+    /// `--rejoin`'s marks of the records written so far.
+    marks: Vec<Mark>,
 }
 
 impl Work<'_> {
@@ -350,6 +358,16 @@ impl Work<'_> {
                 return;
             }
         };
+        // --rejoin: MSG's bytes before decoding, and where a frame that may start a chain
+        // begins (located now, before the frame's own problems, so the line cursor only
+        // moves forward).
+        let msg_bytes = match &raw {
+            Some(r) => Some(r.bytes),
+            None => record.message.as_deref().map(str::as_bytes),
+        };
+        let start_at =
+            (self.opts.rejoin && rejoin::may_start(msg_bytes)).then(|| self.lines.locate(unit.at));
+        let rejoin_msg = self.opts.rejoin.then(|| MsgBytes::of(self.buf, msg_bytes));
         let strict = self.opts.strict;
         let mismatch = unit
             .len
@@ -392,6 +410,19 @@ impl Work<'_> {
             self.warned += u64::from(warned);
             if !encoded {
                 self.encode(&record);
+            }
+            if let Some(msg) = rejoin_msg {
+                let mark = Mark::new(
+                    &record,
+                    self.out.len(),
+                    unit.at,
+                    self.units - 1,
+                    self.rows | self.records,
+                    msg,
+                    warned,
+                    start_at,
+                );
+                self.marks.push(mark);
             }
         }
     }

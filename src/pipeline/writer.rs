@@ -1,8 +1,9 @@
 //! The in-order writer: results put back in input order, batch positions turned into lines and
 //! columns, everything handed to the sink, the run counted.
 
-use super::worker::{BatchResult, Rejected};
-use super::{Delivery, Ending};
+use super::rejoin::{BatchStart, Rejoiner};
+use super::worker::{BatchResult, LocalDiag, Rejected};
+use super::{Delivery, Ending, Mode, Options};
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::sink::{Sink, Summary};
 use std::collections::BTreeMap;
@@ -29,9 +30,14 @@ struct Position {
 pub(super) fn write_in_order(
     names: &[String],
     rx: Receiver<Delivery>,
+    opts: &Options,
     sink: &mut dyn Sink,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
+    let mut rejoin = match &opts.mode {
+        Mode::Convert(encoder) if opts.rejoin => Some(Rejoiner::new(encoder, opts.strict)),
+        _ => None,
+    };
     // Deliveries that arrived before their turn. Bounded: every batch holds a pool lease.
     let mut pending: BTreeMap<(usize, u64), Delivery> = BTreeMap::new();
     // The input being written, the block it is waiting for, and whether it has begun.
@@ -66,10 +72,21 @@ pub(super) fn write_in_order(
         }
         block += 1;
         if let Some(b) = d.batch {
-            if write_batch(&b, &names[b.input], &mut pos, &mut summary, sink)? {
+            let stopped = write_batch(&b, names, &mut pos, &mut summary, rejoin.as_mut(), sink)?;
+            if stopped {
+                if let Some(r) = rejoin.as_mut() {
+                    r.end_all(false, names, &mut summary, sink)?;
+                }
                 summary.stopped = true;
                 sink.flush()?;
                 return Ok(summary);
+            }
+        }
+        if let Some(r) = rejoin.as_mut() {
+            if d.ended.is_some() || d.quiet {
+                // A chain waiting for its next piece ends with its input, and on a live pipe
+                // when the pipe goes quiet: it is held no longer than the idle window.
+                r.end_all(d.ended.is_none(), names, &mut summary, sink)?;
             }
         }
         match d.ended {
@@ -102,33 +119,59 @@ pub(super) fn write_in_order(
     Ok(summary)
 }
 
-/// Writes one batch; whether it stopped the run (`--on-error fail`).
+/// Writes one batch (through `rejoin`, with `--rejoin`); whether it stopped the run
+/// (`--on-error fail`).
 fn write_batch(
     b: &BatchResult,
-    name: &str,
+    names: &[String],
     pos: &mut Position,
     summary: &mut Summary,
+    rejoin: Option<&mut Rejoiner<'_>>,
     sink: &mut dyn Sink,
 ) -> io::Result<bool> {
-    for d in &b.diags {
-        let diag = Diagnostic {
-            input: b.input,
-            code: d.problem.code,
-            severity: d.severity,
-            line: pos.line + d.newlines_before,
-            column: if d.newlines_before == 0 {
-                pos.carry + d.column
-            } else {
-                d.column
-            },
-            offset: pos.offset + d.problem.at as u64,
-            frame: pos.units + d.unit,
-            message: d.problem.message.clone(),
-        };
-        summary.count(diag.code, diag.severity);
-        sink.diagnostic(&diag, name)?;
+    let name = &names[b.input];
+    let locate = |d: &LocalDiag| Diagnostic {
+        input: b.input,
+        code: d.problem.code,
+        severity: d.severity,
+        line: pos.line + d.newlines_before,
+        column: if d.newlines_before == 0 {
+            pos.carry + d.column
+        } else {
+            d.column
+        },
+        offset: pos.offset + d.problem.at as u64,
+        frame: pos.units + d.unit,
+        message: d.problem.message.clone(),
+    };
+    match rejoin {
+        Some(r) => {
+            let diags = b
+                .diags
+                .iter()
+                .map(|d| {
+                    let diag = locate(d);
+                    summary.count(diag.code, diag.severity);
+                    (d.problem.at, diag)
+                })
+                .collect();
+            let start = BatchStart {
+                line: pos.line,
+                carry: pos.carry,
+                offset: pos.offset,
+                units: pos.units,
+            };
+            r.batch(b, diags, &start, names, summary, sink)?;
+        }
+        None => {
+            for d in &b.diags {
+                let diag = locate(d);
+                summary.count(diag.code, diag.severity);
+                sink.diagnostic(&diag, name)?;
+            }
+            sink.output(&b.lease.out)?;
+        }
     }
-    sink.output(&b.lease.out)?;
     let bytes = b.bytes();
     for rej in &b.rejects {
         let r = match rej {

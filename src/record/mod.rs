@@ -6,6 +6,7 @@
 //! RFC 5424 header of octet frames and syslog lines; [`cli`] parses `heroku logs` messages.
 
 pub mod cli;
+pub mod expand;
 pub mod timestamp;
 
 pub use cli::{parse_cli, parse_cli_continuation};

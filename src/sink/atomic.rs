@@ -90,6 +90,18 @@ impl AtomicFile {
     /// Starts writing `dest`.
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
         use std::os::unix::fs::PermissionsExt;
+        // Not a regular file (a pipe, a terminal, /dev/null; /dev/stdout, whose link leads to
+        // something like `pipe:[1234]` that is no path): written directly, through the name
+        // as given.
+        if std::fs::metadata(dest).is_ok_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new().write(true).open(dest)?;
+            return Ok(AtomicFile {
+                dest: dest.to_path_buf(),
+                tmp: None,
+                mode: 0,
+                file: Some(BufWriter::with_capacity(1 << 20, file)),
+            });
+        }
         let dest = resolve_links(dest)?;
         let existing = std::fs::metadata(&dest).ok();
         if existing.as_ref().is_some_and(|m| !m.is_file()) {

@@ -68,6 +68,9 @@ pub struct Summary {
     pub rejected: u64,
     /// Records that carry a warning.
     pub warned: u64,
+    /// `--rejoin`: records taken into the record of an earlier piece of the same message (so
+    /// `records - joined` lines were written).
+    pub joined: u64,
     /// Diagnostics reported as errors, by code (index: `Code::index`). A warning that
     /// `--strict` promoted is counted here, under its own code.
     pub errors_by_code: [u64; Code::ALL.len()],
@@ -91,6 +94,7 @@ impl Default for Summary {
             records: 0,
             rejected: 0,
             warned: 0,
+            joined: 0,
             errors_by_code: [0; Code::ALL.len()],
             warnings_by_code: [0; Code::ALL.len()],
             duplicates: 0,

@@ -120,6 +120,7 @@ impl<W: Write> ReportSink<W> {
             "valid": s.records,
             "invalid": s.rejected,
             "warned": s.warned,
+            "joined": s.joined,
             "duplicates": s.duplicates,
             "errors": s.errors(),
             "warnings": s.warnings(),

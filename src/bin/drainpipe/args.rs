@@ -56,10 +56,44 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Check captures against the schema and report every bad frame
     Validate(ValidateArgs),
+    /// Print a schema for the records convert writes (Panther custom log schema, YAML)
+    Schema(SchemaArgs),
 }
 
 /// The subcommands, as the argument rewriting in [`normalise_args`] knows them.
-const COMMANDS: [&str; 3] = ["convert", "validate", "help"];
+const COMMANDS: [&str; 4] = ["convert", "validate", "schema", "help"];
+
+#[derive(Args)]
+pub struct SchemaArgs {
+    /// A Panther custom log schema for `convert --panther` output (the only kind so far)
+    #[arg(long, required = true)]
+    pub panther: bool,
+    /// For records written with --expand (router, metrics and fields objects)
+    #[arg(long)]
+    pub expand: bool,
+    /// For records written with --fields LIST
+    #[arg(long, value_name = "LIST", value_parser = parse_fields)]
+    pub fields: Option<FieldList>,
+    /// The schema's name (Panther wants custom log types to start with `Custom.`)
+    #[arg(long, value_name = "NAME", default_value = "Custom.Heroku.Runtime", value_parser = parse_schema_name)]
+    pub name: String,
+}
+
+/// A Panther log type name: `Custom.` then dot-separated words of letters and digits, each
+/// starting with a capital letter.
+fn parse_schema_name(s: &str) -> Result<String, String> {
+    let ok = s.strip_prefix("Custom.").is_some_and(|rest| {
+        rest.split('.').all(|w| {
+            w.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && w.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+    });
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("a Panther custom log type is `Custom.` then words like `Heroku.Runtime`".into())
+    }
+}
 
 #[derive(Args)]
 pub struct CommonArgs {
@@ -81,7 +115,7 @@ pub struct CommonArgs {
     /// Recover frames with wrong lengths from line structure (warning length-mismatch)
     #[arg(long)]
     pub lenient_length: bool,
-    /// Treat warnings (utf8, length-mismatch) as errors
+    /// Treat warnings (utf8, length-mismatch, rejoin) as errors
     #[arg(long)]
     pub strict: bool,
     /// Input format instead of detecting it from each input's first recognisable line
@@ -167,6 +201,14 @@ pub struct ConvertArgs {
     /// Neutralise CSV cells that start with = + - @ tab or CR (formula injection)
     #[arg(long)]
     pub csv_safe: bool,
+    /// Add typed objects read from the message: `router` (Heroku router lines), `metrics`
+    /// (sample#, measure#, count#) and `fields` (other logfmt)
+    #[arg(long)]
+    pub expand: bool,
+    /// Write one record for a message its sender split: PostgreSQL's [SEQ-N] chunks and
+    /// Heroku's 10,000-byte pieces (warning rejoin for a chain that does not complete)
+    #[arg(long)]
+    pub rejoin: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -2,7 +2,8 @@
 
 use crate::args::Cli;
 use crate::args::{
-    CommonArgs, ConvertArgs, FieldList, From, Generate, OnError, Report, To, ValidateArgs,
+    CommonArgs, ConvertArgs, FieldList, From, Generate, OnError, Report, SchemaArgs, To,
+    ValidateArgs,
 };
 use anyhow::Context;
 use clap::parser::ValueSource;
@@ -123,6 +124,7 @@ fn options(
     mode: Mode,
     progress: Option<Arc<AtomicU64>>,
     stop_at_first_error: bool,
+    rejoin: bool,
 ) -> Result<Options, Failure> {
     let token = match &common.drain_token {
         // An empty variable is an unset one (as for most tools' *_TOKEN variables); an empty
@@ -144,6 +146,7 @@ fn options(
         .lenient_length(common.lenient_length)
         .strict(common.strict)
         .stop_at_first_error(stop_at_first_error)
+        .rejoin(rejoin)
         .format(common.from.map(|f| match f {
             From::Octet => InputFormat::Octet,
             From::Syslog => InputFormat::Syslog,
@@ -198,6 +201,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
     }
     encoder.panther = a.panther;
     encoder.csv_safe = a.csv_safe;
+    encoder.expand = a.expand;
     if a.panther {
         encoder.run = RunIdentity::now();
     }
@@ -209,6 +213,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         Mode::Convert(encoder),
         counter,
         a.on_error == OnError::Fail,
+        a.rejoin,
     )?;
     let mut outputs: Vec<(&str, &Path)> = Vec::new();
     if let Some(p) = &a.output {
@@ -297,7 +302,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
 pub fn validate(a: ValidateArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
     let list = inputs(&a.common)?;
     let (counter, progress) = progress(&a.common, &list);
-    let opts = options(&a.common, m, Mode::Validate, counter, false)?;
+    let opts = options(&a.common, m, Mode::Validate, counter, false, false)?;
     let format = match a.report {
         Report::Text => ReportFormat::Text,
         Report::Json => ReportFormat::Json,
@@ -320,4 +325,20 @@ pub fn validate(a: ValidateArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
     let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();
     sink.finish(&summary, &names)?;
     Ok(exit_code(&summary))
+}
+
+/// `drainpipe schema --panther`: the schema on stdout.
+pub fn schema(a: SchemaArgs) -> Result<ExitCode, Failure> {
+    let mut encoder = Encoder::new(OutputFormat::Ndjson);
+    if let Some(FieldList(f)) = a.fields {
+        encoder.fields = f;
+    }
+    encoder.panther = a.panther;
+    encoder.expand = a.expand;
+    let yaml = drainpipe::encode::panther::schema(&encoder, &a.name);
+    let mut out = io::stdout().lock();
+    out.write_all(yaml.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing the schema")?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Convert(a)) => commands::convert(a, sub.expect("subcommand")),
         Some(Command::Validate(a)) => commands::validate(a, sub.expect("subcommand")),
+        Some(Command::Schema(a)) => commands::schema(a),
         None => return usage_error("no command"),
     };
     match result {

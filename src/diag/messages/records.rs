@@ -167,3 +167,64 @@ pub fn in_continued_message(problem: Problem) -> Problem {
         ..problem
     }
 }
+
+/// `--rejoin`: why a chain of pieces was not joined.
+pub enum ChainBreak {
+    /// A PostgreSQL chunk with the chain's TAG and SEQ came, but not the next piece.
+    Missing {
+        /// The piece that should have come.
+        expected: u32,
+        /// The piece that came.
+        found: u32,
+    },
+    /// A PostgreSQL chunk N > 1 that continues no chain.
+    Orphan {
+        /// Its N.
+        n: u32,
+    },
+    /// No record from the source within the window after the last piece.
+    Window {
+        /// The window, in records.
+        window: u64,
+    },
+    /// The input ended first.
+    EndOfInput,
+    /// The live input went quiet first.
+    Quiet,
+    /// Holding the chain back longer would hold more than `limit` bytes of output.
+    TooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+/// A chain of `pieces` pieces (of `kind`: PostgreSQL or Heroku) written piece by piece.
+pub fn chain_not_joined(kind: &str, pieces: usize, why: ChainBreak) -> Problem {
+    let why = match why {
+        ChainBreak::Missing { expected, found } => {
+            format!("piece {expected} is missing (piece {found} came instead)")
+        }
+        ChainBreak::Orphan { n } => {
+            format!("piece {n} continues no chain (piece 1 was not seen)")
+        }
+        ChainBreak::Window { window } => {
+            format!("no record from the same host, app and process came within {window} records")
+        }
+        ChainBreak::EndOfInput => "the input ended before its last piece".to_string(),
+        ChainBreak::Quiet => "the input went quiet before its last piece".to_string(),
+        ChainBreak::TooLong { limit } => format!(
+            "joining it would hold back more than {} MiB of output",
+            limit >> 20
+        ),
+    };
+    let written = if pieces == 1 {
+        "its one piece is written as it came".to_string()
+    } else {
+        format!("its {pieces} pieces are written as they came")
+    };
+    p(
+        Code::Rejoin,
+        0,
+        format!("{kind} message not rejoined: {why}; {written}"),
+    )
+}
