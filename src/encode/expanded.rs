@@ -76,7 +76,7 @@ fn push_object<T>(
 fn push_router<'a>(
     k: Kernel,
     out: &mut Vec<u8>,
-    members: impl Iterator<Item = &'a (std::borrow::Cow<'static, str>, RouterValue<'a>)>,
+    members: impl Iterator<Item = &'a (&'a str, RouterValue<'a>)>,
     skip_nulls: bool,
 ) {
     push_object(
@@ -84,7 +84,7 @@ fn push_router<'a>(
         out,
         members.map(|m| (m, m.1 == RouterValue::Null)),
         |out, m| push_router_value(k, out, &m.1),
-        |m| &m.0,
+        |m| m.0,
         skip_nulls,
     );
 }
@@ -168,7 +168,7 @@ pub fn write_csv(e: &Encoder, x: &Expansion<'_>, out: &mut Vec<u8>) {
     let router = x.router.as_deref().unwrap_or(&[]);
     for col in ROUTER_COLUMNS {
         out.push(b',');
-        match router.iter().find(|(name, _)| name == col) {
+        match router.iter().find(|(name, _)| *name == col) {
             Some((_, RouterValue::Int(n))) => push_u64(out, *n),
             Some((_, RouterValue::Str(s))) => k.push_csv(out, s, e.csv_safe),
             Some((_, RouterValue::Null)) | None => {}
@@ -176,7 +176,7 @@ pub fn write_csv(e: &Encoder, x: &Expansion<'_>, out: &mut Vec<u8>) {
     }
     let mut other = router
         .iter()
-        .filter(|(name, _)| !ROUTER_COLUMNS.contains(&name.as_ref()))
+        .filter(|(name, _)| !ROUTER_COLUMNS.contains(name))
         .peekable();
     if other.peek().is_some() {
         push_router(k, &mut json, other, e.panther);

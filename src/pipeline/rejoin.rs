@@ -37,14 +37,28 @@ const PG_LIMIT: usize = 900;
 /// whatever the input.
 pub const HOLD_LIMIT: usize = 16 << 20;
 
-/// A record's source: host, app and process (a missing field is `None`).
+/// A record's source: host, app and process. Invariant: the three fields, each as a 4-byte
+/// little-endian length and its bytes, or `u32::MAX` alone for a missing (null) field; one
+/// allocation per record rather than three.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub(super) struct Source(Box<[Option<Box<str>>; 3]>);
+pub(super) struct Source(Box<[u8]>);
 
 impl Source {
     fn of(r: &Record<'_>) -> Source {
-        let f = |v: Option<&str>| v.map(Box::from);
-        Source(Box::new([f(r.host_name), f(r.app_name), f(r.process_id)]))
+        let fields = [r.host_name, r.app_name, r.process_id];
+        let len: usize = fields.iter().map(|f| 4 + f.map_or(0, str::len)).sum();
+        let mut key = Vec::with_capacity(len);
+        for f in fields {
+            match f {
+                Some(v) => {
+                    // Header fields are at most 255 bytes.
+                    key.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                    key.extend_from_slice(v.as_bytes());
+                }
+                None => key.extend_from_slice(&u32::MAX.to_le_bytes()),
+            }
+        }
+        Source(key.into_boxed_slice())
     }
 }
 
