@@ -167,10 +167,11 @@ by assert_heuristic_limits() below):
   A2  a last chunk of 897-899 bytes of a line (after earlier cuts) followed by a new line that
       does not start with whitespace: joined directly, the newline is lost;
   A3  a long line whose last chunk is, say, 880 bytes followed by a tab-indented line whose first
-      word makes len + len(W) > 900: joined directly, the newline is lost;
-  A4  a 1-3 byte first word, a space, then more than 900 bytes of multi-byte characters without
-      whitespace: PostgreSQL backs off to that space (chunk "a"), the next chunk is clipped to
-      897-899 bytes, and 1 + 898 <= 900 makes the heuristic put a newline where there was a space.
+      word makes len + 1 + len(word) > 900: joined directly, the newline is lost.
+Read right since the third outside trial (checked below too): A4, a 1-3 byte first word, a
+space, then more than 900 bytes of multi-byte characters without whitespace (the word fills a
+chunk clipped to 897-899 bytes and goes on); A5, a line followed by a line indented by several
+spaces (only a back-off leaves exactly one whitespace byte).
 """
 import json
 import os
@@ -806,14 +807,16 @@ def chunk_of(message):
 def cut_at_limit(a: str, b: str):
     """The rule book: do pieces a, b show a cut at the limit?"""
     ab, bb = a.encode(), b.encode()
-    if bb[:1] and bb[0] in WS:
-        j = 0
-        while j < len(bb) and bb[j] in WS:
-            j += 1
+    if PG_SYSLOG_LIMIT - 3 <= len(ab) <= PG_SYSLOG_LIMIT:
+        return True
+    if len(bb) >= 2 and bb[0] in WS and bb[1] not in WS:
+        j = 1
         while j < len(bb) and bb[j] not in WS:
             j += 1
-        return len(ab) + j > PG_SYSLOG_LIMIT
-    return PG_SYSLOG_LIMIT - 3 <= len(ab) <= PG_SYSLOG_LIMIT
+        # A word that fills a piece cut at the limit goes on in the next piece.
+        goes_on = j == len(bb) and PG_SYSLOG_LIMIT - 3 <= len(bb) <= PG_SYSLOG_LIMIT
+        return goes_on or len(ab) + j > PG_SYSLOG_LIMIT
+    return False
 
 
 def heuristic_join(texts):
@@ -1344,7 +1347,8 @@ def assert_heuristic_limits():
     assert len(write_syslog(a2.encode(), 1)[-1].text) == 898
     assert misread(a2 + "\nNEXT line\n")                                                # A2
     assert misread(" ".join(["word"] * 356) + "\n\tAND_a_rather_long_identifier_name = 1\n")  # A3
-    assert misread("a " + "日" * 400 + "\n")                                           # A4
+    assert not misread("a " + "日" * 400 + "\n")                                       # A4
+    assert not misread("SELECT " + "x" * 888 + "\n    FROM orders\n")                  # A5
 
 
 # --------------------------------------------------------------------------------------------

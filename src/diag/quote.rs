@@ -15,13 +15,15 @@ use std::ops::Range;
 pub fn quote(bytes: &[u8], max: usize) -> String {
     let cut = bytes.len() > max;
     let shown = if cut { &bytes[..max] } else { bytes };
+    // Tokens are looked for past the cut too: one the cut splits is still a token.
+    let look = &bytes[..bytes.len().min(shown.len() + TOKEN_LEN)];
     let mut s = String::with_capacity(shown.len() + 8);
     s.push('"');
     let mut i = 0;
     while i < shown.len() {
-        let token = token_len(shown, i);
+        let token = token_len(look, i);
         if token > 0 {
-            s.push_str(if shown[i] == b'd' && shown.get(i + 1) == Some(&b'.') {
+            s.push_str(if look[i + 1] == b'.' {
                 "d.[redacted]"
             } else {
                 "[redacted]"
@@ -47,13 +49,34 @@ pub fn quote(bytes: &[u8], max: usize) -> String {
     s
 }
 
-/// The length of a drain token starting at `i`, or 0: `d.` and at least 8 of a UUID's
-/// characters, or a run of a UUID's characters (hex digits and dashes, at least 13 with a dash
-/// and 12 digits) that a quote may have cut from its `d.`. Not inside a longer word.
-fn token_len(b: &[u8], i: usize) -> usize {
-    if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-') {
-        return 0;
+/// An input's name as a text report or a message line shows it: control characters escaped
+/// (`\n`, `\t`, `\x1b`…), so a file name cannot start a line of its own (a CI log reads
+/// `::error::` at a line's start as a command) or send escape sequences to a terminal.
+pub fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(name);
     }
+    let mut s = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            c if c.is_control() => s.push_str(&format!("\\x{:02x}", c as u32)),
+            c => s.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(s)
+}
+
+/// `d.` and a UUID.
+const TOKEN_LEN: usize = 38;
+
+/// The length of a drain token starting at `i`, or 0: `d.` (either case, after anything) and
+/// at least 8 of a UUID's characters, or a run of a UUID's characters (hex digits and dashes,
+/// at least 13 with a dash and 12 digits, not inside a longer word) that a quote may have cut
+/// from its `d.`.
+fn token_len(b: &[u8], i: usize) -> usize {
     let uuid_run = |from: usize| {
         b[from..]
             .iter()
@@ -61,9 +84,12 @@ fn token_len(b: &[u8], i: usize) -> usize {
             .take_while(|c| c.is_ascii_hexdigit() || **c == b'-')
             .count()
     };
-    if b[i..].starts_with(b"d.") {
+    if b[i].eq_ignore_ascii_case(&b'd') && b.get(i + 1) == Some(&b'.') {
         let run = uuid_run(i + 2);
         return if run >= 8 { 2 + run } else { 0 };
+    }
+    if i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-') {
+        return 0;
     }
     let run = uuid_run(i);
     let digits = b[i..i + run]
@@ -88,7 +114,11 @@ pub fn redact_token(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         })
         .map(|s| {
             let v = s + NAME.len();
-            let e = memchr(b'\n', &bytes[v..]).map_or(bytes.len(), |k| v + k);
+            let mut e = memchr(b'\n', &bytes[v..]).map_or(bytes.len(), |k| v + k);
+            // A folded value (obs-fold) goes on in lines that start with a space or a tab.
+            while e < bytes.len() && matches!(bytes.get(e + 1), Some(b' ' | b'\t')) {
+                e = memchr(b'\n', &bytes[e + 1..]).map_or(bytes.len(), |k| e + 1 + k);
+            }
             let e = if e > v && bytes[e - 1] == b'\r' {
                 e - 1
             } else {
@@ -133,6 +163,12 @@ mod tests {
             quote(b"2026-03-01T00:00:00Z id-1234 cafe-babe", 100),
             "\"2026-03-01T00:00:00Z id-1234 cafe-babe\""
         );
+    }
+
+    #[test]
+    fn names_show_control_characters_escaped() {
+        assert_eq!(shown_name("a b.drain"), "a b.drain");
+        assert_eq!(shown_name("a\n::x\u{1b}[1m\u{85}"), "a\\n::x\\x1b[1m\\x85");
     }
 
     #[test]

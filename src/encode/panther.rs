@@ -212,9 +212,6 @@ pub fn schema(e: &Encoder, name: &str) -> String {
                 _ => "string",
             };
             field(&mut y, "      ", key, ty, &format!("router {key}"));
-            if key == "host" {
-                y.push_str("        indicators:\n          - hostname\n");
-            }
         }
         field(
             &mut y,

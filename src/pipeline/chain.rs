@@ -302,15 +302,21 @@ impl Chain {
                 }
                 Detection::Found(f, at) => {
                     let at = skip + at;
-                    if at > skip {
-                        let first = &scan[skip..at];
+                    // Blank lines before the first unit are ignored, as between units.
+                    let blank = scan[skip..at]
+                        .iter()
+                        .take_while(|&&c| c == b'\n' || c == b'\r')
+                        .count();
+                    let from = skip + blank;
+                    if at > from {
+                        let first = &scan[from..at];
                         let first = &first[..memchr::memchr(b'\n', first).unwrap_or(first.len())];
                         events.push(Event::Error {
-                            start: skip,
-                            problem: messages::before_first_line(skip, f.name(), first),
+                            start: from,
+                            problem: messages::before_first_line(from, f.name(), first),
                         });
                         events.push(Event::Skip {
-                            start: skip,
+                            start: from,
                             end: at,
                         });
                     }

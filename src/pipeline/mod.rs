@@ -85,15 +85,44 @@ fn readers(threads: usize, inputs: usize) -> usize {
     threads.clamp(2, 4).min(inputs).max(1)
 }
 
-/// Runs the pipeline over `inputs`, calling `sink` in input order. Returns the run's summary;
-/// an `Err` is a failure of the sink (e.g. output I/O), not of the data.
-pub fn run(inputs: &[Input], opts: &Options, sink: &mut dyn Sink) -> io::Result<Summary> {
+/// Why a run could not finish (never the data: problems with the data are in the summary).
+#[derive(Debug)]
+pub enum RunError {
+    /// The sink failed: output I/O.
+    Sink(io::Error),
+    /// The system would not start the threads asked for.
+    Threads(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Sink(e) => write!(f, "writing output: {e}"),
+            RunError::Threads(e) => write!(
+                f,
+                "cannot start the threads (--threads too many for this system?): {e}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RunError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RunError::Sink(e) => Some(e),
+            RunError::Threads(_) => None,
+        }
+    }
+}
+
+/// Runs the pipeline over `inputs`, calling `sink` in input order. Returns the run's summary.
+pub fn run(inputs: &[Input], opts: &Options, sink: &mut dyn Sink) -> Result<Summary, RunError> {
     let threads = opts.threads.max(1);
     let workers = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("drainpipe-worker-{i}"))
         .build()
-        .map_err(io::Error::other)?;
+        .map_err(|e| RunError::Threads(e.to_string()))?;
     let (tx, rx) = mpsc::channel::<Delivery>();
     let ctx = Arc::new(Ctx {
         opts: Arc::new(opts.clone()),
@@ -117,11 +146,12 @@ pub fn run(inputs: &[Input], opts: &Options, sink: &mut dyn Sink) -> io::Result<
         handles.push(
             std::thread::Builder::new()
                 .name(format!("drainpipe-reader-{r}"))
-                .spawn(move || reader::read_inputs(&inputs, &ctx, &next, &Pool::new(leases)))?,
+                .spawn(move || reader::read_inputs(&inputs, &ctx, &next, &Pool::new(leases)))
+                .map_err(|e| RunError::Threads(e.to_string()))?,
         );
     }
     let names: Vec<String> = inputs.iter().map(|i| opts.name_of(i)).collect();
-    let result = writer::write_in_order(&names, rx, opts, sink);
+    let result = writer::write_in_order(&names, rx, opts, sink).map_err(RunError::Sink);
     ctx.stop.store(true, Ordering::Relaxed);
     if let Ok(ref s) = result {
         if !s.stopped {

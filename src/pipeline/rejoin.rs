@@ -257,14 +257,22 @@ fn is_ws(b: u8) -> bool {
 }
 
 /// Whether PostgreSQL cut between chunk texts `a` and `b` at its limit (join directly) rather
-/// than at a newline it dropped (join with `\n`).
+/// than at a newline it dropped (join with `\n`). A cut at the limit leaves `a` 897-900 bytes
+/// long (900, or less where a multi-byte character would have been split), or, when it backed
+/// off to the last whitespace before a word that would not fit, `b` starting with exactly that
+/// one whitespace byte and the word. A word that fills `b` to its end when `b` is itself cut
+/// at the limit goes on in the next piece: it is longer than `b` shows.
 fn cut_at_limit(a: &[u8], b: &[u8]) -> bool {
-    if b.first().is_some_and(|&c| is_ws(c)) {
-        let ws = b.iter().take_while(|&&c| is_ws(c)).count();
-        let word = b[ws..].iter().take_while(|&&c| !is_ws(c)).count();
-        a.len() + ws + word > PG_LIMIT
-    } else {
-        (PG_LIMIT - 3..=PG_LIMIT).contains(&a.len())
+    let at_limit = |t: &[u8]| (PG_LIMIT - 3..=PG_LIMIT).contains(&t.len());
+    if at_limit(a) {
+        return true;
+    }
+    match b {
+        [w, rest @ ..] if is_ws(*w) && rest.first().is_some_and(|&c| !is_ws(c)) => {
+            let word = rest.iter().take_while(|&&c| !is_ws(c)).count();
+            (word == rest.len() && at_limit(b)) || a.len() + 1 + word > PG_LIMIT
+        }
+        _ => false,
     }
 }
 
@@ -670,10 +678,13 @@ impl<'a> Rejoiner<'a> {
         }
     }
 
-    /// Ends every open chain (the input ended or went quiet) and writes out all that was held.
+    /// Ends every open chain and writes out all that was held: the input ended or went quiet
+    /// (`why` is [`ChainBreak::EndOfInput`] or [`ChainBreak::Quiet`]: a PostgreSQL chain is
+    /// complete then, a Heroku one is not), or the run stopped ([`ChainBreak::Stopped`]: no
+    /// chain can be told complete, so each is written as it came).
     pub(super) fn end_all(
         &mut self,
-        quiet: bool,
+        why: ChainBreak,
         names: &[String],
         summary: &mut Summary,
         sink: &mut dyn Sink,
@@ -682,14 +693,13 @@ impl<'a> Rejoiner<'a> {
         chains.sort_by_key(|c| c.pieces[0]);
         self.by_last.clear();
         for chain in chains {
-            let why = if quiet {
-                ChainBreak::Quiet
+            if why == ChainBreak::Stopped {
+                self.end_incomplete(chain, why, summary);
             } else {
-                ChainBreak::EndOfInput
-            };
-            self.end(chain, why, summary);
+                self.end(chain, why, summary);
+            }
         }
-        if !quiet {
+        if why != ChainBreak::Quiet {
             self.records = 0;
         }
         self.release(names, sink)
@@ -760,6 +770,16 @@ mod tests {
         let a = vec![b'a'; 895];
         assert!(!cut_at_limit(&a, b" abc"), "895 + 4 = 899 fits");
         assert!(cut_at_limit(&a, b" abcdef"), "895 + 7 > 900");
+        assert!(
+            !cut_at_limit(&a, b"    FROM"),
+            "a back-off leaves one whitespace byte"
+        );
+        assert!(
+            cut_at_limit(&vec![b'a'; 898], b"  x"),
+            "898: cut at the (clipped) limit"
+        );
+        let long_word = [b" ".as_slice(), &[b'w'; 897]].concat();
+        assert!(cut_at_limit(b"s", &long_word), "the word goes on past b");
         assert!(cut_at_limit(&vec![b'a'; 897], b"xyz"));
         assert!(!cut_at_limit(&vec![b'a'; 896], b"xyz"));
         assert!(cut_at_limit(&vec![b'a'; 900], b"xyz"));

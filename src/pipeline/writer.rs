@@ -4,6 +4,7 @@
 use super::rejoin::{BatchStart, Rejoiner};
 use super::worker::{BatchResult, LocalDiag, Rejected};
 use super::{Delivery, Ending, Mode, Options};
+use crate::diag::messages::ChainBreak;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::sink::{Sink, Summary};
 use std::collections::BTreeMap;
@@ -75,7 +76,7 @@ pub(super) fn write_in_order(
             let stopped = write_batch(&b, names, &mut pos, &mut summary, rejoin.as_mut(), sink)?;
             if stopped {
                 if let Some(r) = rejoin.as_mut() {
-                    r.end_all(false, names, &mut summary, sink)?;
+                    r.end_all(ChainBreak::Stopped, names, &mut summary, sink)?;
                 }
                 summary.stopped = true;
                 sink.flush()?;
@@ -86,7 +87,12 @@ pub(super) fn write_in_order(
             if d.ended.is_some() || d.quiet {
                 // A chain waiting for its next piece ends with its input, and on a live pipe
                 // when the pipe goes quiet: it is held no longer than the idle window.
-                r.end_all(d.ended.is_none(), names, &mut summary, sink)?;
+                let why = if d.ended.is_some() {
+                    ChainBreak::EndOfInput
+                } else {
+                    ChainBreak::Quiet
+                };
+                r.end_all(why, names, &mut summary, sink)?;
             }
         }
         match d.ended {

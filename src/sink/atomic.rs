@@ -86,10 +86,37 @@ fn umask() -> u32 {
         .unwrap_or(0o022)
 }
 
+/// A handle on stdout or stderr (the same open file, sharing its offset) when `dest` is the
+/// file one of them writes to.
+fn std_stream_file(dest: &Path) -> Option<File> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let target = std::fs::metadata(dest).ok()?;
+    let streams = [
+        io::stdout().as_fd().try_clone_to_owned(),
+        io::stderr().as_fd().try_clone_to_owned(),
+    ];
+    streams.into_iter().flatten().map(File::from).find(|f| {
+        f.metadata()
+            .is_ok_and(|m| m.dev() == target.dev() && m.ino() == target.ino())
+    })
+}
+
 impl AtomicFile {
     /// Starts writing `dest`.
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
         use std::os::unix::fs::PermissionsExt;
+        // The file behind this process's stdout or stderr (`--report-json /dev/stdout >
+        // out.txt`): written through that stream, never replaced: a rename would throw away
+        // what the stream wrote, and opening it anew would write over it from its start.
+        if let Some(file) = std_stream_file(dest) {
+            return Ok(AtomicFile {
+                dest: dest.to_path_buf(),
+                tmp: None,
+                mode: 0,
+                file: Some(BufWriter::with_capacity(1 << 20, file)),
+            });
+        }
         // Not a regular file (a pipe, a terminal, /dev/null; /dev/stdout, whose link leads to
         // something like `pipe:[1234]` that is no path): written directly, through the name
         // as given.

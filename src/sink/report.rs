@@ -7,6 +7,7 @@
 
 use super::summary::{gh_escape, summary_text, text_line};
 use super::{Sink, Summary};
+use crate::diag::quote::shown_name;
 use crate::diag::{Code, Diagnostic, Severity};
 use std::io::{self, Write};
 
@@ -167,10 +168,11 @@ impl<W: Write> Sink for ReportSink<W> {
                     Severity::Error => ("\x1b[1;31m", d),
                     Severity::Warning => ("\x1b[1;33m", d),
                 };
+                let name = shown_name(input_name);
                 let place = if loc.line == 0 {
-                    input_name.to_string()
+                    name.into_owned()
                 } else {
-                    format!("{input_name}:{}:{}", loc.line, loc.column)
+                    format!("{name}:{}:{}", loc.line, loc.column)
                 };
                 writeln!(
                     self.out,

@@ -2,11 +2,13 @@
 //! summary (README "Commands and options").
 
 use super::Summary;
+use crate::diag::quote::shown_name;
 use crate::diag::{Code, Diagnostic, Severity};
 
 /// One diagnostic as a compiler-style line: `FILE:LINE:COLUMN: error[CODE]: message`
 /// (`FILE: error[CODE]: message` for a problem with the whole input).
 pub fn text_line(d: &Diagnostic, input_name: &str) -> String {
+    let input_name = shown_name(input_name);
     if d.line == 0 {
         format!(
             "{input_name}: {}[{}]: {}",
@@ -37,15 +39,57 @@ pub fn counts_by_code(s: &Summary, severity: Severity) -> String {
         .join(", ")
 }
 
+/// Whether an error with `code` rejects its frame (or region).
+fn rejects_frame(code: Code) -> bool {
+    !matches!(
+        code,
+        Code::MsgCount | Code::Format | Code::Io | Code::Rejoin
+    )
+}
+
+/// Errors by code, split into those that reject frames and the others, as `code n` lists.
+fn split_by_rejection(s: &Summary) -> (String, String) {
+    let counts = s.by_code(Severity::Error);
+    let list = |keep: bool| {
+        Code::ALL
+            .iter()
+            .filter(|c| counts[c.index()] > 0 && rejects_frame(**c) == keep)
+            .map(|c| format!("{} {}", c, counts[c.index()]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    (list(true), list(false))
+}
+
+/// Errors whose codes reject frames.
+fn rejecting_count(s: &Summary) -> u64 {
+    let counts = s.by_code(Severity::Error);
+    Code::ALL
+        .iter()
+        .filter(|c| rejects_frame(**c))
+        .map(|c| counts[c.index()])
+        .sum()
+}
+
 /// The one stderr line `convert` prints when anything was rejected or warned about.
 pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option<String> {
     if s.rejected == 0 && s.errors() == 0 && s.warnings() == 0 && s.duplicates == 0 {
         return None;
     }
     let mut line = format!("drainpipe: {} of {} frames rejected", s.rejected, s.frames);
-    let errors = counts_by_code(s, Severity::Error);
-    if !errors.is_empty() {
-        line.push_str(&format!(" ({errors})"));
+    // Codes that reject frames go with the count of rejected frames; errors that reject none
+    // (a Msg-Count mismatch, an input that is not a capture, an unjoined chain under
+    // --strict) are counted apart.
+    let (rejecting, other) = split_by_rejection(s);
+    if !rejecting.is_empty() {
+        line.push_str(&format!(" ({rejecting})"));
+    }
+    if !other.is_empty() {
+        let n = s.errors() - rejecting_count(s);
+        line.push_str(&format!(
+            "; {n} other error{} ({other})",
+            if n == 1 { "" } else { "s" }
+        ));
     }
     if s.warnings() > 0 {
         line.push_str(&format!(
@@ -53,10 +97,6 @@ pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option
             s.warned,
             counts_by_code(s, Severity::Warning)
         ));
-    }
-    if s.errors() > s.rejected {
-        // Errors that reject no frame: a Msg-Count mismatch, an input that is not a capture.
-        line.push_str(&format!("; {} errors in all", s.errors()));
     }
     if s.duplicates > 0 {
         line.push_str(&format!(
@@ -67,8 +107,11 @@ pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option
     if let Some((name, d)) = first {
         if d.line > 0 {
             line.push_str(&format!(
-                "; first: {name}:{}:{} {}",
-                d.line, d.column, d.code
+                "; first: {}:{}:{} {}",
+                shown_name(name),
+                d.line,
+                d.column,
+                d.code
             ));
         }
     }

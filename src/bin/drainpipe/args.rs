@@ -106,8 +106,8 @@ pub struct CommonArgs {
     /// With --files-from: paths are separated by NUL bytes, not newlines (`find -print0`)
     #[arg(short = '0', long = "null", requires = "files_from")]
     pub null: bool,
-    /// Worker threads [default: all cores]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker threads, 1 to 1024 [default: all cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// Largest frame accepted, in bytes (K, M, G suffixes allowed)
     #[arg(long, value_name = "BYTES", default_value = "1M", value_parser = parse_size)]

@@ -47,6 +47,15 @@ impl<E: Into<anyhow::Error>> std::convert::From<E> for Failure {
     }
 }
 
+/// A run that could not finish, as an error for the command line: an output failure keeps its
+/// `io::Error` inside (a closed stdout is recognised by it).
+fn run_error(e: pipeline::RunError) -> anyhow::Error {
+    match e {
+        pipeline::RunError::Sink(e) => anyhow::Error::new(e).context("writing output"),
+        e @ pipeline::RunError::Threads(_) => anyhow::Error::new(e),
+    }
+}
+
 pub fn generate(what: Generate) -> ExitCode {
     let mut cmd = Cli::command();
     // Into memory first: clap_complete panics when its writer fails, and stdout can fail.
@@ -82,6 +91,12 @@ pub fn generate(what: Generate) -> ExitCode {
 fn inputs(common: &CommonArgs) -> Result<Vec<Input>, Failure> {
     let mut operands = common.files.clone();
     if let Some(list) = &common.files_from {
+        if list.as_os_str() == "-" && operands.iter().any(|p| p.as_os_str() == "-") {
+            return Err(Failure::Usage(
+                "--files-from - reads the list from stdin, so stdin cannot also be an input (-)"
+                    .into(),
+            ));
+        }
         let bytes = if list.as_os_str() == "-" {
             let mut v = Vec::new();
             io::Read::read_to_end(&mut io::stdin(), &mut v)
@@ -253,7 +268,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         Some(r) => pipeline::run(&list, &opts, &mut Tee(&mut sink, r)),
         None => pipeline::run(&list, &opts, &mut sink),
     }
-    .context("writing output");
+    .map_err(run_error);
     drop(progress);
     let summary = summary?;
     let ConvertSink {
@@ -319,7 +334,7 @@ pub fn validate(a: ValidateArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         a.max_errors,
         list.len(),
     )?;
-    let summary = pipeline::run(&list, &opts, &mut sink);
+    let summary = pipeline::run(&list, &opts, &mut sink).map_err(run_error);
     drop(progress);
     let summary = summary?;
     let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();

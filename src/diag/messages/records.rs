@@ -169,6 +169,7 @@ pub fn in_continued_message(problem: Problem) -> Problem {
 }
 
 /// `--rejoin`: why a chain of pieces was not joined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChainBreak {
     /// A PostgreSQL chunk with the chain's TAG and SEQ came, but not the next piece.
     Missing {
@@ -191,6 +192,8 @@ pub enum ChainBreak {
     EndOfInput,
     /// The live input went quiet first.
     Quiet,
+    /// The run stopped first (`--on-error fail`).
+    Stopped,
     /// Holding the chain back longer would hold more than `limit` bytes of output.
     TooLong {
         /// The limit, in bytes.
@@ -212,6 +215,7 @@ pub fn chain_not_joined(kind: &str, pieces: usize, why: ChainBreak) -> Problem {
         }
         ChainBreak::EndOfInput => "the input ended before its last piece".to_string(),
         ChainBreak::Quiet => "the input went quiet before its last piece".to_string(),
+        ChainBreak::Stopped => "the run stopped before its last piece".to_string(),
         ChainBreak::TooLong { limit } => format!(
             "joining it would hold back more than {} MiB of output",
             limit >> 20

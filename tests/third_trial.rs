@@ -1,0 +1,270 @@
+//! What the third outside trial broke (this wave's), one rule per test. Each test failed on
+//! the binary the trial ran; expected values come from README's promises, computed here.
+
+mod common;
+use common::*;
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Three valid frames.
+fn three() -> String {
+    ["one", "two", "three"]
+        .iter()
+        .map(|m| good(m))
+        .collect::<Vec<_>>()
+        .concat()
+}
+
+/// Runs `cmd` with stdout sent to the regular file `out`; returns the exit code.
+fn run_into_file(mut cmd: Command, out: &Path) -> i32 {
+    let f = File::create(out).unwrap();
+    let st = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(f))
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    st.code().unwrap()
+}
+
+#[test]
+fn dev_stdout_redirected_to_a_file_keeps_the_records() {
+    // `--report-json /dev/stdout > out.txt` used to replace out.txt (a temp file renamed over
+    // it) and lose every record written to stdout. Both now go into the one stream.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.drain");
+    std::fs::write(&input, three()).unwrap();
+    let out = dir.path().join("out.txt");
+    let mut cmd = bin();
+    cmd.arg(&input).args(["--report-json", "/dev/stdout"]);
+    assert_eq!(run_into_file(cmd, &out), 0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    // Two writers of one stream: what each wrote is there, in the order it was written.
+    assert_eq!(text.matches("\"message_len\"").count(), 3, "{text}");
+    for m in ["one", "two", "three"] {
+        assert!(text.contains(&format!("\"message\":\"{m}\"")), "{text}");
+    }
+    assert!(text.contains("\"summary\""), "{text}");
+    // --rejects to the file behind stdout: records and the rejected bytes both kept.
+    let bad = format!("garbage\n{}", three());
+    std::fs::write(&input, bad).unwrap();
+    let mut cmd = bin();
+    cmd.arg(&input).args(["--rejects", "/dev/stdout"]);
+    assert_eq!(run_into_file(cmd, &out), 1);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("garbage"), "{text}");
+    assert_eq!(text.matches("\"message_len\"").count(), 3, "{text}");
+}
+
+#[test]
+fn a_token_cut_short_after_a_letter_is_still_redacted() {
+    let token = "d.0b6a7c1e-1111-4222-8333-444455556666";
+    for k in 18..44 {
+        for t in [token.to_string(), token.to_uppercase()] {
+            let capture = format!("{}{}{t}\n{}", good("ok"), "x".repeat(k), good("ok"));
+            for report in ["text", "json", "github"] {
+                let o = run(&["validate", "--report", report], capture.as_bytes());
+                let out = stdout(&o).to_lowercase();
+                // Any two hex digits of the token after `d.` would be a leak.
+                assert!(!out.contains("d.0b"), "k={k} {report}: {out}");
+                assert!(!out.contains("0b6a"), "k={k} {report}: {out}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_folded_token_header_is_redacted_in_rejects_continuation_included() {
+    let req = "POST /logs HTTP/1.1\r\nHost: x\r\nLogplex-Drain-Token: d.0b6a7c1e-1111\r\n -4222-8333-444455556666\r\nContent-Length: 5\r\nLogplex-Frame-Id: a3\r\n\r\nhello";
+    let dir = tempfile::tempdir().unwrap();
+    let rj = dir.path().join("rj.http");
+    // A wrong token rejects the whole request, head included, into --rejects.
+    let o = bin()
+        .arg("--rejects")
+        .arg(&rj)
+        .args(["--drain-token", "d.other", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(req.as_bytes())?;
+            c.wait()
+        })
+        .unwrap();
+    assert_eq!(o.code(), Some(1));
+    let rejected = std::fs::read_to_string(&rj).unwrap();
+    assert!(rejected.contains("[redacted]"), "{rejected}");
+    assert!(!rejected.contains("4222"), "{rejected}");
+    assert!(!rejected.contains("0b6a"), "{rejected}");
+}
+
+/// A PostgreSQL chunk frame from one source.
+fn pg(text: &str) -> String {
+    frame(&format!(
+        "<134>1 2026-03-01T12:00:00Z h app postgres.1 - {text}\n"
+    ))
+}
+
+#[test]
+fn rejoin_keeps_the_newline_before_an_indented_line() {
+    // "SELECT x…x" (895 bytes) then "    FROM orders": PostgreSQL cut at the newline; a cut at
+    // its limit would have left a 897-900-byte piece or one whitespace byte before the word.
+    let first = format!("SELECT {}", "x".repeat(888));
+    let capture = format!(
+        "{}{}",
+        pg(&format!("[DATABASE] [7-1] {first}")),
+        pg("[DATABASE] [7-2]     FROM orders")
+    );
+    let o = run(&["--rejoin", "--fields", "message"], capture.as_bytes());
+    let rec: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(
+        rec["message"].as_str().unwrap(),
+        format!("[DATABASE] [7] {first}\n    FROM orders")
+    );
+}
+
+#[test]
+fn text_reports_escape_control_bytes_in_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "g,h:i\n::warning::x%\u{1b}[31m";
+    std::fs::write(dir.path().join(name), "garbage\n").unwrap();
+    let o = bin().arg("validate").arg(dir.path()).output().unwrap();
+    let out = stdout(&o);
+    assert!(
+        !out.lines().any(|l| l.starts_with("::warning::")),
+        "a file name starts a line: {out}"
+    );
+    assert!(!out.contains('\u{1b}'), "raw escape: {out:?}");
+    assert!(out.contains("\\n::warning::x%"), "{out}");
+    // The same for --stdin-name, and for convert's summary line.
+    let o = run(
+        &["validate", "--stdin-name", "a\n::error::injected\nb"],
+        b"garbage\n",
+    );
+    assert!(!stdout(&o).lines().any(|l| l.starts_with("::error::")));
+    let o = run(&["--stdin-name", "a\n::error::x"], b"garbage\n");
+    assert!(
+        !stderr(&o).lines().any(|l| l.starts_with("::error::")),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_chain_the_run_stopped_in_is_written_as_it_came() {
+    let capture = format!(
+        "{}{}{}junk\n{}",
+        good("before"),
+        pg("[1-1] a"),
+        good("mid"),
+        pg("[1-2] b")
+    );
+    let o = run(
+        &["--rejoin", "--on-error", "fail", "--fields", "message"],
+        capture.as_bytes(),
+    );
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.contains("\"[1-1] a\""), "{out}");
+    assert!(!out.contains("\"[1] a\""), "{out}");
+}
+
+#[test]
+fn stdin_cannot_be_both_the_list_and_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.drain");
+    std::fs::write(&input, three()).unwrap();
+    let list = format!("{}\n", input.display());
+    let o = run(&["--files-from", "-", "-"], list.as_bytes());
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "usage errors touch nothing");
+    assert!(stderr(&o).contains("--files-from -"), "{}", stderr(&o));
+}
+
+#[test]
+fn blank_lines_before_the_first_unit_are_ignored() {
+    let syslog = "<190>1 2026-03-01T12:00:00Z h a p - m\n";
+    let cli = "2026-03-01T12:00:00+00:00 app[web.1]: hello\n";
+    let octet = good("m");
+    let body = good("x");
+    let http = post(
+        &format!("Content-Length: {}\r\n", body.len()),
+        body.as_bytes(),
+    );
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("syslog", [b"\n".as_slice(), syslog.as_bytes()].concat()),
+        ("octet", [b"\r\n\n".as_slice(), octet.as_bytes()].concat()),
+        (
+            "octet after BOM",
+            [b"\xef\xbb\xbf\r\n".as_slice(), octet.as_bytes()].concat(),
+        ),
+        ("cli", [b"\n\n".as_slice(), cli.as_bytes()].concat()),
+        ("http", [b"\r\n".as_slice(), &http].concat()),
+    ];
+    for (name, input) in cases {
+        let o = run(&["validate", "--report", "json"], &input);
+        assert_eq!(code(&o), 0, "{name}: {}", stdout(&o));
+        let r = report(&o);
+        assert_eq!(r["summary"]["valid"], 1, "{name}: {r}");
+        assert_eq!(r["summary"]["frames"], 1, "{name}: {r}");
+    }
+    // Garbage after blank lines is still garbage, quoted from its first non-blank line.
+    let o = run(&["validate"], format!("\n\nhello\n{syslog}").as_bytes());
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("<stdin>:3:1:"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("\"hello\""), "{}", stdout(&o));
+}
+
+#[test]
+fn too_many_threads_is_an_error_about_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.drain");
+    std::fs::write(&input, three()).unwrap();
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 300000; exec {} --threads 1000 {}",
+            env!("CARGO_BIN_EXE_drainpipe"),
+            input.display()
+        ))
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(!err.contains("writing output"), "{err}");
+    assert!(err.contains("thread"), "{err}");
+    // Absurd counts are usage errors.
+    let o = bin()
+        .args(["--threads", "65535"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn the_schema_declares_no_indicator_convert_does_not_write() {
+    let o = bin()
+        .args(["schema", "--panther", "--expand"])
+        .output()
+        .unwrap();
+    let y = stdout(&o);
+    // Only host_name is an indicator: convert --panther derives p_any_* from it alone.
+    assert_eq!(y.matches("indicators:").count(), 1, "{y}");
+}
+
+#[test]
+fn summary_lines_keep_rejected_frames_apart_from_other_errors() {
+    let capture = format!("{}{}", pg("[3-2] orphan"), good("fine"));
+    let o = run(&["--rejoin", "--strict"], capture.as_bytes());
+    assert_eq!(code(&o), 1);
+    let line = stderr(&o);
+    assert!(
+        line.starts_with("drainpipe: 0 of 2 frames rejected;"),
+        "{line}"
+    );
+    assert!(line.contains("; 1 other error (rejoin 1)"), "{line}");
+}
