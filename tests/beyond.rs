@@ -644,7 +644,11 @@ fn statement(rng: &mut Rng) -> Vec<u8> {
             } else {
                 s.push_str(w);
             }
-            s.push(if rng.next().is_multiple_of(20) { '\t' } else { ' ' });
+            s.push(if rng.next().is_multiple_of(20) {
+                '\t'
+            } else {
+                ' '
+            });
         }
     }
     s.into_bytes()

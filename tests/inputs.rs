@@ -870,3 +870,50 @@ fn many_inputs_read_at_once_give_the_records_of_one_at_a_time() {
         }
     }
 }
+
+#[test]
+fn idle_ms_0_reads_a_pipe_like_a_file() {
+    // `heroku logs` text arriving with a pause inside a message: with the default window the
+    // late line becomes a record of its own; with --idle-ms 0 the pipe is read like a file, so
+    // the records never depend on timing (batch pipelines: zcat … | drainpipe).
+    let (mut child, mut stdin, mut out) = live(&["--idle-ms", "0", "--fields", "message"]);
+    stdin
+        .write_all(b"2026-03-01T12:00:00.000000+00:00 app[web.1]: Traceback:\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stdin
+        .write_all(b"  line 1\n2026-03-01T12:00:01.000000+00:00 app[web.1]: next\n")
+        .unwrap();
+    drop(stdin);
+    let got: Vec<String> = out.by_ref().map(|l| l.unwrap()).collect();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        got,
+        [
+            "{\"message\":\"Traceback:\\n  line 1\"}",
+            "{\"message\":\"next\"}"
+        ]
+    );
+}
+
+#[test]
+fn a_failed_input_counts_the_bytes_read_before_it_failed() {
+    let (capture, _) = synth(2_000, 3, false);
+    let gz = gzip(&capture);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("cut.drain.gz");
+    std::fs::write(&p, &gz[..gz.len() / 2]).unwrap();
+    let o = bin()
+        .args(["validate", "--report", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    let r = report(&o);
+    let bytes = r["summary"]["bytes"].as_u64().unwrap();
+    assert!(bytes > 0, "{r}");
+    // The failure names the decompressed offset reached; the summary counts as much.
+    let failure = r["inputs"][0]["failure"].as_str().unwrap();
+    assert!(failure.contains(&bytes.to_string()), "{failure} vs {bytes}");
+}

@@ -56,7 +56,7 @@ fn strict_summaries_count_promoted_warnings_as_errors() {
 
     let o = run(&["validate", "--strict"], &input);
     let text = stdout(&o);
-    assert!(text.contains("1 errors (utf8 1), 0 warnings"), "{text}");
+    assert!(text.contains("1 error (utf8 1), 0 warnings"), "{text}");
     let o = run(&["validate", "--strict", "--report", "github"], &input);
     assert!(
         stdout(&o).contains("::error title=drainpipe validate::"),

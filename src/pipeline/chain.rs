@@ -298,7 +298,11 @@ impl Chain {
                         None => messages::unknown_format(scan.len(), WINDOW),
                     };
                     block.lease.events = events;
-                    return self.no_batch(carry, index, Some(Ending::Failed(problem)));
+                    let ending = Ending::Failed {
+                        problem,
+                        bytes: carry.bytes,
+                    };
+                    return self.no_batch(carry, index, Some(ending));
                 }
                 Detection::Found(f, at) => {
                     let at = skip + at;
@@ -364,8 +368,14 @@ impl Chain {
         carry.tail.extend_from_slice(&scan[consumed..]);
         let ended = eof.then(|| {
             let ending = match &block.failure {
-                Some(e) => Ending::Failed(messages::read_error(carry.bytes, e)),
-                None if carry.bytes == 0 => Ending::Failed(messages::unknown_format(0, WINDOW)),
+                Some(e) => Ending::Failed {
+                    problem: messages::read_error(carry.bytes, e),
+                    bytes: carry.bytes,
+                },
+                None if carry.bytes == 0 => Ending::Failed {
+                    problem: messages::unknown_format(0, WINDOW),
+                    bytes: 0,
+                },
                 None => Ending::Read { bytes: carry.bytes },
             };
             self.end(carry);

@@ -47,8 +47,9 @@ struct Delivery {
 enum Ending {
     /// Read to the end: the bytes read.
     Read { bytes: u64 },
-    /// Not opened, cut short (what was complete before has been delivered) or not a capture.
-    Failed(Problem),
+    /// Not opened, cut short (what was complete before has been delivered) or not a capture,
+    /// after `bytes` were read.
+    Failed { problem: Problem, bytes: u64 },
 }
 
 /// What the readers, the chains and the workers share.

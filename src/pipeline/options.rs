@@ -42,8 +42,8 @@ pub struct Options {
     /// Bytes read from the inputs' files so far, for a progress line.
     pub(crate) progress: Option<Arc<AtomicU64>>,
     /// How long a live `heroku logs` pipe must stay quiet before its pending message is taken
-    /// as complete (`--idle-ms`).
-    pub(crate) idle: Duration,
+    /// as complete (`--idle-ms`); `None`: never (a pipe is read like a file).
+    pub(crate) idle: Option<Duration>,
     /// What reports call stdin (`--stdin-name`; `<stdin>` by default).
     pub(crate) stdin_name: Option<String>,
     /// `--rejoin`: one record for a message split into pieces (convert only).
@@ -67,7 +67,7 @@ impl Options {
                 block_size: 1 << 20,
                 format: None,
                 progress: None,
-                idle: DEFAULT_IDLE,
+                idle: Some(DEFAULT_IDLE),
                 stdin_name: None,
                 rejoin: false,
             },
@@ -150,8 +150,9 @@ impl OptionsBuilder {
         self
     }
 
-    /// The `heroku logs` idle window on a live pipe (1 ms to 60 s).
-    pub fn idle(mut self, idle: Duration) -> Self {
+    /// The `heroku logs` idle window on a live pipe (1 ms to 60 s), or `None` for none: a
+    /// pipe is then read like a file, and what it carries never depends on timing.
+    pub fn idle(mut self, idle: Option<Duration>) -> Self {
         self.o.idle = idle;
         self
     }
@@ -183,8 +184,10 @@ impl OptionsBuilder {
         if o.limits.token.as_ref().is_some_and(|t| t.is_empty()) {
             return Err("--drain-token is empty".into());
         }
-        if o.idle.is_zero() || o.idle > Duration::from_secs(60) {
-            return Err("--idle-ms must be between 1 and 60000".into());
+        if o.idle
+            .is_some_and(|d| d.is_zero() || d > Duration::from_secs(60))
+        {
+            return Err("--idle-ms must be between 0 (off) and 60000".into());
         }
         if o.rejoin && !matches!(o.mode, Mode::Convert(_)) {
             return Err("--rejoin writes records: it is an option of convert".into());
@@ -206,7 +209,8 @@ mod tests {
         assert!(b().max_frame(MAX_SIZE + 1).build().is_err());
         assert!(b().block_size(8).build().is_err());
         assert!(b().drain_token(Some(Vec::new())).build().is_err());
-        assert!(b().idle(Duration::ZERO).build().is_err());
+        assert!(b().idle(Some(Duration::ZERO)).build().is_err());
+        assert!(b().idle(None).build().is_ok());
         assert!(b().max_frame(MAX_SIZE).block_size(64).build().is_ok());
     }
 }

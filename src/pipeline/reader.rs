@@ -26,7 +26,10 @@ pub(super) fn read_inputs(inputs: &[Input], ctx: &Arc<Ctx>, next: &AtomicUsize, 
                 input,
                 block: 0,
                 batch: None,
-                ended: Some(Ending::Failed(messages::cannot_open(&e))),
+                ended: Some(Ending::Failed {
+                    problem: messages::cannot_open(&e),
+                    bytes: 0,
+                }),
                 quiet: false,
             }),
         }
@@ -69,7 +72,7 @@ fn read_input(input: usize, opened: Opened, ctx: &Arc<Ctx>, pool: &Pool) {
         let buf = &mut lease.input[HEAD..HEAD + block];
         let got = match pump.as_mut() {
             Some(p) => {
-                let wait = (!idle_done).then_some(ctx.opts.idle);
+                let wait = if idle_done { None } else { ctx.opts.idle };
                 let got = pumped(p.read(buf, wait));
                 // Take what else has already arrived, up to a block, without waiting.
                 let mut got = got;

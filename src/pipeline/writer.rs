@@ -98,7 +98,8 @@ pub(super) fn write_in_order(
         match d.ended {
             None => continue,
             Some(Ending::Read { bytes }) => summary.bytes += bytes,
-            Some(Ending::Failed(problem)) => {
+            Some(Ending::Failed { problem, bytes }) => {
+                summary.bytes += bytes;
                 summary.inputs_failed += 1;
                 if problem.code == Code::Io {
                     summary.io_errors += 1;

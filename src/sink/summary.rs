@@ -134,11 +134,19 @@ pub fn summary_text(s: &Summary) -> String {
         s.rejected
     );
     let errors = counts_by_code(s, Severity::Error);
-    line.push_str(&format!("; {} errors", s.errors()));
+    line.push_str(&format!(
+        "; {} error{}",
+        s.errors(),
+        if s.errors() == 1 { "" } else { "s" }
+    ));
     if !errors.is_empty() {
         line.push_str(&format!(" ({errors})"));
     }
-    line.push_str(&format!(", {} warnings", s.warnings()));
+    line.push_str(&format!(
+        ", {} warning{}",
+        s.warnings(),
+        if s.warnings() == 1 { "" } else { "s" }
+    ));
     let warnings = counts_by_code(s, Severity::Warning);
     if !warnings.is_empty() {
         line.push_str(&format!(" ({warnings})"));

@@ -131,10 +131,11 @@ pub struct CommonArgs {
         value_parser = clap::value_parser!(OsString)
     )]
     pub drain_token: Option<OsString>,
-    /// `heroku logs` on a live pipe: how long the pipe must stay quiet before its last message
-    /// is taken as complete. Longer joins later continuation lines; shorter shows records sooner.
+    /// A live pipe: how long it must stay quiet before its last `heroku logs` message (or a
+    /// --rejoin chain) is taken as complete. Longer joins later lines; shorter shows records
+    /// sooner; 0 never: the pipe is read like a file (batch pipelines such as `zcat … |`)
     #[arg(long, value_name = "MS", default_value = "40",
-          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub idle_ms: u64,
     /// The name reports give stdin (default `<stdin>`)
     #[arg(long, value_name = "NAME")]

@@ -170,7 +170,7 @@ fn options(
         }))
         .drain_token(token)
         .block_size(common.block_size)
-        .idle(std::time::Duration::from_millis(common.idle_ms))
+        .idle((common.idle_ms > 0).then(|| std::time::Duration::from_millis(common.idle_ms)))
         .stdin_name(common.stdin_name.clone())
         .progress(progress);
     if let Some(t) = common.threads {
