@@ -856,6 +856,11 @@ def simulate_rejoin(frames):
                 out[p["idx"]] = p["record"]
             warns.append((ch["pieces"][0]["frame_off"], "rejoin"))
 
+    def pg_done(ch):
+        # A PostgreSQL chain ends complete, unless its last piece was cut at the limit.
+        return ch["kind"] == "pg" and not (
+            PG_SYSLOG_LIMIT - 3 <= len(ch["texts"][-1].encode()) <= PG_SYSLOG_LIMIT)
+
     def start(f):
         c = chunk_of(f["record"]["message"])
         if c is not None:
@@ -876,7 +881,7 @@ def simulate_rejoin(frames):
             start(f)
             continue
         if f["idx"] - ch["pieces"][-1]["idx"] > WINDOW:
-            finish(ch, complete=ch["kind"] == "pg")
+            finish(ch, complete=pg_done(ch))
             start(f)
         elif ch["kind"] == "pg":
             c = chunk_of(f["record"]["message"])
@@ -898,7 +903,7 @@ def simulate_rejoin(frames):
             else:
                 finish(ch, complete=True)
     for ch in pending.values():                          # end of input
-        finish(ch, complete=ch["kind"] == "pg")
+        finish(ch, complete=pg_done(ch))
     return [out[k] for k in sorted(out)], warns
 
 

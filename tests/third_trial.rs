@@ -31,30 +31,21 @@ fn run_into_file(mut cmd: Command, out: &Path) -> i32 {
 #[test]
 fn dev_stdout_redirected_to_a_file_keeps_the_records() {
     // `--report-json /dev/stdout > out.txt` used to replace out.txt (a temp file renamed over
-    // it) and lose every record written to stdout. Both now go into the one stream.
+    // it) and lose every record written to stdout. A side output into the record stream is
+    // now refused before anything is read (see a_side_output_into_the_record_stream_is_refused);
+    // `-o /dev/stdout > out.txt` writes the records through the stream, never renaming over it.
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.drain");
     std::fs::write(&input, three()).unwrap();
     let out = dir.path().join("out.txt");
     let mut cmd = bin();
-    cmd.arg(&input).args(["--report-json", "/dev/stdout"]);
+    cmd.arg(&input).args(["-o", "/dev/stdout"]);
     assert_eq!(run_into_file(cmd, &out), 0);
     let text = std::fs::read_to_string(&out).unwrap();
-    // Two writers of one stream: what each wrote is there, in the order it was written.
     assert_eq!(text.matches("\"message_len\"").count(), 3, "{text}");
-    for m in ["one", "two", "three"] {
-        assert!(text.contains(&format!("\"message\":\"{m}\"")), "{text}");
-    }
-    assert!(text.contains("\"summary\""), "{text}");
-    // --rejects to the file behind stdout: records and the rejected bytes both kept.
-    let bad = format!("garbage\n{}", three());
-    std::fs::write(&input, bad).unwrap();
     let mut cmd = bin();
-    cmd.arg(&input).args(["--rejects", "/dev/stdout"]);
-    assert_eq!(run_into_file(cmd, &out), 1);
-    let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.contains("garbage"), "{text}");
-    assert_eq!(text.matches("\"message_len\"").count(), 3, "{text}");
+    cmd.arg(&input).args(["--report-json", "/dev/stdout"]);
+    assert_eq!(run_into_file(cmd, &out), 2);
 }
 
 #[test]
@@ -267,4 +258,172 @@ fn summary_lines_keep_rejected_frames_apart_from_other_errors() {
         "{line}"
     );
     assert!(line.contains("; 1 other error (rejoin 1)"), "{line}");
+}
+
+// ---- The second trial of this wave ------------------------------------------------------------
+
+#[test]
+fn a_side_output_into_the_record_stream_is_refused() {
+    // --report-json or --rejects into the stream that carries the records (or drainpipe's own
+    // messages) would interleave two documents byte-wise, differently from run to run.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.drain");
+    std::fs::write(&input, format!("{}junk\n", three())).unwrap();
+    let out = dir.path().join("out.txt");
+    for flag in ["--report-json", "--rejects"] {
+        let mut cmd = bin();
+        cmd.arg(&input).args([flag, "/dev/stdout"]);
+        assert_eq!(run_into_file(cmd, &out), 2, "{flag}");
+        assert_eq!(std::fs::read(&out).unwrap(), b"", "{flag}: nothing written");
+        // Through a pipe too.
+        let o = run(&[flag, "/dev/stdout"], three().as_bytes());
+        assert_eq!(code(&o), 2, "{flag}");
+        assert!(stderr(&o).contains("stdout"), "{}", stderr(&o));
+        // Into the file stderr writes to.
+        let err = File::create(dir.path().join("err.txt")).unwrap();
+        let st = bin()
+            .arg(&input)
+            .args([flag, "/dev/stderr"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(err))
+            .status()
+            .unwrap();
+        assert_eq!(st.code(), Some(2), "{flag} /dev/stderr");
+    }
+    // With the records in -o, the report may go to stdout; /dev/null is always fine.
+    let rec = dir.path().join("rec.ndjson");
+    let o = bin()
+        .arg(&input)
+        .arg("-o")
+        .arg(&rec)
+        .args(["--report-json", "/dev/stdout"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["summary"]["valid"], 3);
+    let o = bin()
+        .arg(&input)
+        .args(["--rejects", "/dev/null", "-o", "/dev/null"])
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 1);
+}
+
+#[test]
+fn a_token_header_line_with_space_before_its_colon_is_redacted_in_rejects() {
+    let token = "d.0f8e2a6c-1b3d-4e5f-9a7b-8c9d0e1f2a3b";
+    let body = good("hi");
+    for sep in [" :", "\t:", "  :"] {
+        let req = format!(
+            "POST /logs HTTP/1.1\r\nLogplex-Msg-Count: 1\r\nLogplex-Drain-Token{sep} {token}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let rj = dir.path().join("rj.http");
+        let o = bin()
+            .arg("-o")
+            .arg("/dev/null")
+            .arg("--rejects")
+            .arg(&rj)
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(req.as_bytes())?;
+                c.wait()
+            })
+            .unwrap();
+        assert_eq!(o.code(), Some(1), "{sep:?}");
+        let rejected = std::fs::read_to_string(&rj).unwrap();
+        assert!(!rejected.contains("0f8e2a6c"), "{sep:?}: {rejected}");
+        assert!(rejected.contains("[redacted]"), "{sep:?}: {rejected}");
+    }
+}
+
+#[test]
+fn a_postgresql_chain_whose_last_piece_was_cut_at_the_limit_is_not_complete() {
+    // A 900-byte piece proves more was coming: when no next piece comes (end of input, or the
+    // window), the chain is written as it came, with a warning, not as a finished message.
+    let capture = pg(&format!("[DATABASE] [12-1] {}", "x".repeat(900)));
+    let o = run(
+        &["--rejoin", "--fields", "message_len,message"],
+        capture.as_bytes(),
+    );
+    assert_eq!(code(&o), 0);
+    let rec: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert!(
+        rec["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("[DATABASE] [12-1] xxx"),
+        "{rec}"
+    );
+    assert!(rec["message_len"].is_u64(), "{rec}");
+    assert!(stderr(&o).contains("rejoin 1"), "{}", stderr(&o));
+    // A short last piece may end its message: that chain is complete.
+    let o = run(
+        &["--rejoin", "--fields", "message"],
+        pg("[DATABASE] [13-1] SELECT 1").as_bytes(),
+    );
+    assert!(
+        stdout(&o).contains("\"[DATABASE] [13] SELECT 1\""),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn a_list_read_from_stdin_by_any_name_cannot_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.drain");
+    std::fs::write(&input, three()).unwrap();
+    let list = format!("{}\n", input.display());
+    let o = run(&["--files-from", "/dev/stdin", "-"], list.as_bytes());
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn names_are_shown_without_bidi_controls_or_tokens_and_stdin_name_is_not_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "d.11111111-2222-4333-8444-555555555555";
+    std::fs::write(dir.path().join("a\u{202e}b.drain"), "junk\n").unwrap();
+    let o = bin().arg("validate").arg(dir.path()).output().unwrap();
+    assert!(!stdout(&o).contains('\u{202e}'), "{}", stdout(&o));
+    let o = bin()
+        .args(["--drain-token", token, token])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(!stderr(&o).contains("55555555"), "{}", stderr(&o));
+    let o = run(&["--stdin-name", ""], b"");
+    assert_eq!(code(&o), 2, "an empty name is a usage error");
+}
+
+#[test]
+fn a_failing_report_file_is_named_as_such() {
+    let o = run(
+        &["--report-json", "/dev/full", "-o", "/dev/null"],
+        three().as_bytes(),
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--report-json"), "{}", stderr(&o));
+}
+
+#[test]
+fn whitespace_and_colour_only_lines_before_the_first_unit_are_blank() {
+    let syslog = "<190>1 2026-03-01T12:00:00Z h a p - m\n";
+    for lead in ["   \n", "\t\n", "\x0c\n", "\x1b[0m\n", " \r\n\n"] {
+        let o = run(
+            &["validate", "--report", "json"],
+            format!("{lead}{syslog}").as_bytes(),
+        );
+        assert_eq!(code(&o), 0, "{lead:?}: {}", stdout(&o));
+    }
 }

@@ -76,7 +76,7 @@ fn every_code_has_its_exact_report_line() {
         (vec!["validate", "/nonexistent/x.drain"], Vec::new(), "/nonexistent/x.drain: error[io]: No such file or directory"),
         // A convert-only code: the report comes from --report-json (its first entry, as a
         // text line).
-        (vec!["--rejoin", "-o", "/dev/null", "--report-json", "/dev/stdout"], after(frame("<13>1 - h a p - [7-2] tail of a statement\n").as_bytes()), "<stdin>:4:1: warning[rejoin]: PostgreSQL message not rejoined: piece 2 continues no chain (piece 1 was not seen); its one piece is written as it came"),
+        (vec!["--rejoin", "-o", "/dev/null", "--report-json", "/dev/stdout"], after(frame("<13>1 - h a p - [7-2] tail of a statement\n").as_bytes()), "<stdin>:4:1: warning[rejoin]: PostgreSQL message not rejoined: piece 2 continues no open chain (the pieces before it were not seen, or their chain had ended); its one piece is written as it came"),
     ];
     for code in drainpipe::diag::Code::ALL {
         let tag = format!("[{code}]");

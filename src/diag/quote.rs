@@ -53,7 +53,7 @@ pub fn quote(bytes: &[u8], max: usize) -> String {
 /// (`\n`, `\t`, `\x1b`…), so a file name cannot start a line of its own (a CI log reads
 /// `::error::` at a line's start as a command) or send escape sequences to a terminal.
 pub fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
-    if !name.chars().any(char::is_control) {
+    if !name.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(name);
     }
     let mut s = String::with_capacity(name.len() + 8);
@@ -63,9 +63,48 @@ pub fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
             '\r' => s.push_str("\\r"),
             '\t' => s.push_str("\\t"),
             c if c.is_control() => s.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hidden(c) => s.push_str(&format!("\\u{{{:04x}}}", c as u32)),
             c => s.push(c),
         }
     }
+    std::borrow::Cow::Owned(s)
+}
+
+/// A control character, or one that changes how the text around it is shown (the bidirectional
+/// overrides, embeddings, isolates and marks).
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `name` with every drain token in it (`d.` and a UUID, as [`quote`] finds them) shown as
+/// `d.[redacted]`: an input's name is printed in reports and messages, and a token pasted where
+/// a path was expected must not be.
+pub fn mask_tokens(name: &str) -> std::borrow::Cow<'_, str> {
+    let b = name.as_bytes();
+    if !(0..b.len()).any(|i| token_len(b, i) > 0) {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut s = String::with_capacity(name.len());
+    let mut i = 0;
+    let mut from = 0;
+    while i < b.len() {
+        let t = token_len(b, i);
+        if t > 0 {
+            // Tokens are ASCII: `i` and `i + t` are character boundaries.
+            s.push_str(&name[from..i]);
+            s.push_str(if b.get(i + 1) == Some(&b'.') {
+                "d.[redacted]"
+            } else {
+                "[redacted]"
+            });
+            i += t;
+            from = i;
+        } else {
+            i += 1;
+        }
+    }
+    s.push_str(&name[from..]);
     std::borrow::Cow::Owned(s)
 }
 
@@ -106,14 +145,23 @@ fn token_len(b: &[u8], i: usize) -> usize {
 /// Replaces the value of every `Logplex-Drain-Token` header line in `bytes` (rejected bytes
 /// about to be written out) with `[redacted]`. Borrows when there is none.
 pub fn redact_token(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    const NAME: &[u8] = b"logplex-drain-token:";
+    const NAME: &[u8] = b"logplex-drain-token";
     let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
     let found: Vec<Range<usize>> = line_starts
         .filter(|&s| {
             bytes.len() - s >= NAME.len() && bytes[s..s + NAME.len()].eq_ignore_ascii_case(NAME)
         })
         .map(|s| {
-            let v = s + NAME.len();
+            // The value starts after the colon, spaces or tabs before it allowed (a malformed
+            // line is rejected whole, value included); with no colon, after the name.
+            let mut v = s + NAME.len();
+            let ws = bytes[v..]
+                .iter()
+                .take_while(|&&c| c == b' ' || c == b'\t')
+                .count();
+            if bytes.get(v + ws) == Some(&b':') {
+                v += ws + 1;
+            }
             let mut e = memchr(b'\n', &bytes[v..]).map_or(bytes.len(), |k| v + k);
             // A folded value (obs-fold) goes on in lines that start with a space or a tab.
             while e < bytes.len() && matches!(bytes.get(e + 1), Some(b' ' | b'\t')) {
@@ -163,6 +211,15 @@ mod tests {
             quote(b"2026-03-01T00:00:00Z id-1234 cafe-babe", 100),
             "\"2026-03-01T00:00:00Z id-1234 cafe-babe\""
         );
+    }
+
+    #[test]
+    fn tokens_in_names_are_masked() {
+        assert_eq!(
+            mask_tokens("x/d.11111111-2222-4333-8444-555555555555.drain"),
+            "x/d.[redacted].drain"
+        );
+        assert_eq!(mask_tokens("é/plain.drain"), "é/plain.drain");
     }
 
     #[test]

@@ -46,6 +46,24 @@ pub(super) struct RawBlock {
     pub failure: Option<io::Error>,
 }
 
+/// The length of the blank lines `b` starts with: lines of nothing but whitespace and colour
+/// codes (a `heroku logs` banner's reset, say).
+fn blank_lines(b: &[u8]) -> usize {
+    let mut n = 0;
+    while n < b.len() {
+        let end = memchr::memchr(b'\n', &b[n..]).map_or(b.len(), |i| n + i + 1);
+        let line = crate::text::ansi::strip_ansi(&b[n..end]);
+        if !line
+            .iter()
+            .all(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c))
+        {
+            break;
+        }
+        n = end;
+    }
+    n
+}
+
 /// What framing a block gives: a batch to parse, nothing more to do (the block's delivery is
 /// sent), or the block back (it must wait for the run's Frame-Ids).
 type Framed = Result<Option<ParseJob>, RawBlock>;
@@ -307,10 +325,7 @@ impl Chain {
                 Detection::Found(f, at) => {
                     let at = skip + at;
                     // Blank lines before the first unit are ignored, as between units.
-                    let blank = scan[skip..at]
-                        .iter()
-                        .take_while(|&&c| c == b'\n' || c == b'\r')
-                        .count();
+                    let blank = blank_lines(&scan[skip..at]);
                     let from = skip + blank;
                     if at > from {
                         let first = &scan[from..at];

@@ -76,10 +76,12 @@ impl Options {
 
     /// The name reports give `input`.
     pub fn name_of(&self, input: &Input) -> String {
-        match (input, &self.stdin_name) {
+        let name = match (input, &self.stdin_name) {
             (Input::Stdin, Some(n)) => n.clone(),
             _ => input.name(),
-        }
+        };
+        // A drain token pasted where a path was expected is not printed back.
+        crate::diag::quote::mask_tokens(&name).into_owned()
     }
 }
 
@@ -188,6 +190,9 @@ impl OptionsBuilder {
             .is_some_and(|d| d.is_zero() || d > Duration::from_secs(60))
         {
             return Err("--idle-ms must be between 0 (off) and 60000".into());
+        }
+        if o.stdin_name.as_deref() == Some("") {
+            return Err("--stdin-name is empty: reports would name stdin \"\"".into());
         }
         if o.rejoin && !matches!(o.mode, Mode::Convert(_)) {
             return Err("--rejoin writes records: it is an option of convert".into());

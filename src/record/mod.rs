@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod expand;
+pub mod pieces;
 pub mod timestamp;
 
 pub use cli::{parse_cli, parse_cli_continuation};

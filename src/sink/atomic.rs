@@ -251,6 +251,39 @@ pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[Input]) -> Result<(), 
     Ok(())
 }
 
+/// Which of this process's stdout and stderr writes to the file or pipe at `p`, if one does.
+/// A terminal or a device such as /dev/null does not count: output interleaved there loses
+/// nothing.
+pub fn std_stream_of(p: &Path) -> Option<&'static str> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let target = std::fs::metadata(p).ok()?;
+    if target.file_type().is_char_device() || target.file_type().is_block_device() {
+        return None;
+    }
+    let streams = [
+        ("stdout", io::stdout().as_fd().try_clone_to_owned()),
+        ("stderr", io::stderr().as_fd().try_clone_to_owned()),
+    ];
+    streams.into_iter().find_map(|(name, fd)| {
+        let m = File::from(fd.ok()?).metadata().ok()?;
+        (m.dev() == target.dev() && m.ino() == target.ino()).then_some(name)
+    })
+}
+
+/// Whether `p` is what stdin reads from, whatever it is (a file, a pipe: `/dev/stdin`).
+pub fn is_stdin_stream(p: &Path) -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let Ok(fd) = io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    match (File::from(fd).metadata(), std::fs::metadata(p)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
 /// Whether stdin is the regular file at `p` (`drainpipe -o x < x`).
 pub fn is_stdin(p: &Path) -> bool {
     use std::os::fd::AsFd;

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory};
 use drainpipe::diag::messages::io_message;
+use drainpipe::diag::Diagnostic;
 use drainpipe::encode::{Encoder, OutputFormat, RunIdentity};
 use drainpipe::pipeline::{self, Mode, Options};
 use drainpipe::sink::atomic::{self, AtomicFile};
@@ -16,7 +17,7 @@ use drainpipe::sink::convert::{ConvertSink, Destination};
 use drainpipe::sink::progress::Progress;
 use drainpipe::sink::report::{ReportFormat, ReportSink};
 use drainpipe::sink::summary::{summary_line, text_line};
-use drainpipe::sink::{Summary, Tee};
+use drainpipe::sink::{Sink, Summary, Tee};
 use drainpipe::source::detect::InputFormat;
 use drainpipe::source::{self as input, Input};
 use std::io::{self, IsTerminal, Write};
@@ -44,6 +45,37 @@ pub enum Failure {
 impl<E: Into<anyhow::Error>> std::convert::From<E> for Failure {
     fn from(e: E) -> Failure {
         Failure::Other(e.into())
+    }
+}
+
+/// A sink whose I/O errors say which output failed (`--report-json FILE: No space left…`).
+struct Labeled<'a> {
+    sink: &'a mut dyn Sink,
+    label: String,
+}
+
+impl Labeled<'_> {
+    fn label(&self, r: io::Result<()>) -> io::Result<()> {
+        r.map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.label)))
+    }
+}
+
+impl Sink for Labeled<'_> {
+    fn output(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let r = self.sink.output(bytes);
+        self.label(r)
+    }
+    fn rejected(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let r = self.sink.rejected(bytes);
+        self.label(r)
+    }
+    fn diagnostic(&mut self, d: &Diagnostic, input_name: &str) -> io::Result<()> {
+        let r = self.sink.diagnostic(d, input_name);
+        self.label(r)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.sink.flush();
+        self.label(r)
     }
 }
 
@@ -91,7 +123,9 @@ pub fn generate(what: Generate) -> ExitCode {
 fn inputs(common: &CommonArgs) -> Result<Vec<Input>, Failure> {
     let mut operands = common.files.clone();
     if let Some(list) = &common.files_from {
-        if list.as_os_str() == "-" && operands.iter().any(|p| p.as_os_str() == "-") {
+        if (list.as_os_str() == "-" || atomic::is_stdin_stream(list))
+            && operands.iter().any(|p| p.as_os_str() == "-")
+        {
             return Err(Failure::Usage(
                 "--files-from - reads the list from stdin, so stdin cannot also be an input (-)"
                     .into(),
@@ -241,6 +275,25 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         outputs.push(("--report-json", p));
     }
     atomic::check_outputs(&outputs, &list).map_err(Failure::Usage)?;
+    // A side output into the stream that carries the records or drainpipe's messages would be
+    // interleaved with them byte-wise, differently from run to run.
+    for (flag, p) in outputs.iter().filter(|(f, _)| *f != "-o") {
+        match atomic::std_stream_of(p) {
+            Some("stdout") if a.output.is_none() => {
+                return Err(Failure::Usage(format!(
+                    "{flag} {} is where the records go (stdout): write the records with -o FILE, or this to another file",
+                    p.display()
+                )))
+            }
+            Some("stderr") => {
+                return Err(Failure::Usage(format!(
+                    "{flag} {} is where drainpipe writes its messages (stderr): write it to another file",
+                    p.display()
+                )))
+            }
+            _ => {}
+        }
+    }
 
     let mut out = match &a.output {
         Some(p) => Destination::File(create(p)?),
@@ -248,13 +301,10 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
     };
     let rejects = a.rejects.as_deref().map(create).transpose()?;
     let mut report = match &a.report_json {
-        Some(p) => Some(ReportSink::new(
-            create(p)?,
-            ReportFormat::Json,
-            false,
-            None,
-            list.len(),
-        )?),
+        Some(p) => Some(
+            ReportSink::new(create(p)?, ReportFormat::Json, false, None, list.len())
+                .with_context(|| format!("writing --report-json {}", p.display()))?,
+        ),
         None => None,
     };
     if !header.is_empty() {
@@ -265,7 +315,14 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
     }
     let mut sink = ConvertSink::new(out, rejects);
     let summary = match &mut report {
-        Some(r) => pipeline::run(&list, &opts, &mut Tee(&mut sink, r)),
+        Some(r) => {
+            let label = format!(
+                "--report-json {}",
+                a.report_json.as_deref().unwrap_or(Path::new("")).display()
+            );
+            let mut r = Labeled { sink: r, label };
+            pipeline::run(&list, &opts, &mut Tee(&mut sink, &mut r))
+        }
         None => pipeline::run(&list, &opts, &mut sink),
     }
     .map_err(run_error);
@@ -299,13 +356,20 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
     } else {
         out.finish().context("writing output")?;
         if let Some(r) = rejects {
-            r.commit().context("writing rejects")?;
+            r.commit().context("writing --rejects")?;
         }
         if let Some(r) = report {
             let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();
-            r.finish(&summary, &names)?
+            let label = || {
+                format!(
+                    "writing --report-json {}",
+                    a.report_json.as_deref().unwrap_or(Path::new("")).display()
+                )
+            };
+            r.finish(&summary, &names)
+                .with_context(label)?
                 .commit()
-                .context("writing the report")?;
+                .with_context(label)?;
         }
     }
     if let Some(line) = summary_line(&summary, first_error.as_ref()) {

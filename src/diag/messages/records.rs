@@ -208,7 +208,9 @@ pub fn chain_not_joined(kind: &str, pieces: usize, why: ChainBreak) -> Problem {
             format!("piece {expected} is missing (piece {found} came instead)")
         }
         ChainBreak::Orphan { n } => {
-            format!("piece {n} continues no chain (piece 1 was not seen)")
+            format!(
+                "piece {n} continues no open chain (the pieces before it were not seen, or their chain had ended)"
+            )
         }
         ChainBreak::Window { window } => {
             format!("no record from the same host, app and process came within {window} records")

@@ -10,271 +10,28 @@
 //! held is bounded: by the 100-record window after each chain's last piece, and by
 //! [`HOLD_LIMIT`] bytes in all.
 
+mod mark;
+
+pub(super) use mark::{may_start, Mark, MsgBytes};
+use mark::{Header, Source, Start};
+
 use super::worker::BatchResult;
 use crate::diag::messages::{self, ChainBreak};
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::encode::Encoder;
-use crate::record::timestamp::Timestamp;
-use crate::record::Record;
+use crate::record::pieces::{self, chunk, HEROKU_PIECE};
 use crate::sink::{Sink, Summary};
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
-use std::ops::Range;
 
 /// How many records may follow a chain's last piece before the chain ends without its next
 /// one.
 pub const WINDOW: u64 = 100;
 
-/// The length of each of Heroku's pieces of a long log line.
-pub const HEROKU_PIECE: usize = 10_000;
-
-/// PostgreSQL's `PG_SYSLOG_LIMIT`: the longest chunk `write_syslog` sends.
-const PG_LIMIT: usize = 900;
-
 /// The most output held back for open chains at once. Past it, the oldest open chain is ended
 /// as incomplete (its pieces written as they came, with a warning), so memory stays flat
 /// whatever the input.
 pub const HOLD_LIMIT: usize = 16 << 20;
-
-/// A record's source: host, app and process. Invariant: the three fields, each as a 4-byte
-/// little-endian length and its bytes, or `u32::MAX` alone for a missing (null) field; one
-/// allocation per record rather than three.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub(super) struct Source(Box<[u8]>);
-
-impl Source {
-    fn of(r: &Record<'_>) -> Source {
-        let fields = [r.host_name, r.app_name, r.process_id];
-        let len: usize = fields.iter().map(|f| 4 + f.map_or(0, str::len)).sum();
-        let mut key = Vec::with_capacity(len);
-        for f in fields {
-            match f {
-                Some(v) => {
-                    // Header fields are at most 255 bytes.
-                    key.extend_from_slice(&(v.len() as u32).to_le_bytes());
-                    key.extend_from_slice(v.as_bytes());
-                }
-                None => key.extend_from_slice(&u32::MAX.to_le_bytes()),
-            }
-        }
-        Source(key.into_boxed_slice())
-    }
-}
-
-/// A record's MSG bytes (before UTF-8 decoding), for a Heroku chain it may continue.
-pub(super) enum MsgBytes {
-    /// A nil message.
-    Nil,
-    /// `bytes[range]` of the batch.
-    Span(Range<usize>),
-    /// Bytes that are not in the batch as they are (a decoded HTTP body, cleaned `heroku logs`
-    /// text).
-    Owned(Vec<u8>),
-}
-
-/// The header of a record that may start a chain, kept for the joined record.
-#[derive(Clone)]
-pub(super) struct Header {
-    priority: Option<u8>,
-    version: Option<Box<str>>,
-    timestamp: Option<Timestamp>,
-    host_name: Option<Box<str>>,
-    app_name: Option<Box<str>>,
-    process_id: Option<Box<str>>,
-    message_id: Option<Box<str>>,
-}
-
-impl Header {
-    fn of(r: &Record<'_>) -> Header {
-        let f = |v: Option<&str>| v.map(Box::from);
-        Header {
-            priority: r.priority,
-            version: f(r.version),
-            timestamp: r.timestamp,
-            host_name: f(r.host_name),
-            app_name: f(r.app_name),
-            process_id: f(r.process_id),
-            message_id: f(r.message_id),
-        }
-    }
-
-    fn record<'a>(&'a self, message: &'a str) -> Record<'a> {
-        Record {
-            message_len: None,
-            priority: self.priority,
-            version: self.version.as_deref(),
-            timestamp: self.timestamp,
-            host_name: self.host_name.as_deref(),
-            app_name: self.app_name.as_deref(),
-            process_id: self.process_id.as_deref(),
-            message_id: self.message_id.as_deref(),
-            message: Some(Cow::Borrowed(message)),
-        }
-    }
-}
-
-/// What may start a chain: a record whose message is a PostgreSQL chunk or exactly
-/// [`HEROKU_PIECE`] bytes. Its header, and where its frame starts in the batch.
-pub(super) struct Start {
-    header: Header,
-    /// Newlines in the batch before the frame.
-    newlines_before: u64,
-    /// The frame's column: in the batch's first line, relative to the batch's start.
-    column: u64,
-}
-
-/// What `--rejoin` needs of one written record.
-pub(super) struct Mark {
-    /// Where the record's bytes end in the batch's output (they start where the record
-    /// before them ended, or at 0).
-    pub end: usize,
-    /// Where its frame starts in the batch: diagnostics before it come before it.
-    pub at: usize,
-    /// Its frame's index in the batch (frames and regions).
-    pub unit: u64,
-    /// `p_row_id`'s number, for the joined record.
-    pub row: u64,
-    pub source: Source,
-    pub msg: MsgBytes,
-    /// The record has a warning of its own.
-    pub warned: bool,
-    /// Set when the message may start a chain.
-    pub start: Option<Box<Start>>,
-}
-
-impl MsgBytes {
-    /// `msg` as a span of `batch` when it lies in it, else a copy.
-    pub(super) fn of(batch: &[u8], msg: Option<&[u8]>) -> MsgBytes {
-        let Some(msg) = msg else {
-            return MsgBytes::Nil;
-        };
-        let (b, p) = (batch.as_ptr() as usize, msg.as_ptr() as usize);
-        if p >= b && p + msg.len() <= b + batch.len() {
-            MsgBytes::Span(p - b..p - b + msg.len())
-        } else {
-            MsgBytes::Owned(msg.to_vec())
-        }
-    }
-}
-
-/// Whether a record whose MSG is `msg` may start a chain (the worker then locates its frame
-/// and keeps its header).
-pub(super) fn may_start(msg: Option<&[u8]>) -> bool {
-    msg.is_some_and(|m| m.len() == HEROKU_PIECE || chunk(m).is_some())
-}
-
-impl Mark {
-    /// The mark of record `r`, whose encoded bytes end at `end` in the batch's output and
-    /// whose frame starts at `at` in the batch; `start_at` is that frame's (newlines before,
-    /// column) when [`may_start`] said it may start a chain.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn new(
-        r: &Record<'_>,
-        end: usize,
-        at: usize,
-        unit: u64,
-        row: u64,
-        msg: MsgBytes,
-        warned: bool,
-        start_at: Option<(u64, u64)>,
-    ) -> Mark {
-        let start = start_at.map(|(newlines_before, column)| {
-            Box::new(Start {
-                header: Header::of(r),
-                newlines_before,
-                column,
-            })
-        });
-        Mark {
-            end,
-            at,
-            unit,
-            row,
-            source: Source::of(r),
-            msg,
-            warned,
-            start,
-        }
-    }
-}
-
-/// A PostgreSQL chunk: `[TAG] [SEQ-N] TEXT`, the `[TAG] ` optional.
-#[derive(Debug, PartialEq)]
-struct Chunk<'m> {
-    tag: Option<&'m [u8]>,
-    seq: &'m [u8],
-    n: u32,
-    text: &'m [u8],
-}
-
-/// `m` as a chunk, if it is one: TAG one or more of `[A-Za-z0-9_]`, SEQ 1-20 digits, N 1-9
-/// digits without a leading zero, then exactly one space.
-fn chunk(m: &[u8]) -> Option<Chunk<'_>> {
-    fn seq_n(m: &[u8]) -> Option<(&[u8], u32, usize)> {
-        let m = m.strip_prefix(b"[")?;
-        let d = m.iter().take_while(|c| c.is_ascii_digit()).count();
-        if !(1..=20).contains(&d) || m.get(d) != Some(&b'-') {
-            return None;
-        }
-        let rest = &m[d + 1..];
-        let nd = rest.iter().take_while(|c| c.is_ascii_digit()).count();
-        if !(1..=9).contains(&nd) || rest[0] == b'0' || !rest[nd..].starts_with(b"] ") {
-            return None;
-        }
-        let n = std::str::from_utf8(&rest[..nd]).ok()?.parse().ok()?;
-        // `[` SEQ `-` N `] `
-        Some((&m[..d], n, 1 + d + 1 + nd + 2))
-    }
-    if let Some((seq, n, len)) = seq_n(m) {
-        return Some(Chunk {
-            tag: None,
-            seq,
-            n,
-            text: &m[len..],
-        });
-    }
-    let inner = m.strip_prefix(b"[")?;
-    let t = inner
-        .iter()
-        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-        .count();
-    if t == 0 || !inner[t..].starts_with(b"] ") {
-        return None;
-    }
-    let (seq, n, len) = seq_n(&inner[t + 2..])?;
-    Some(Chunk {
-        tag: Some(&inner[..t]),
-        seq,
-        n,
-        text: &inner[t + 2 + len..],
-    })
-}
-
-/// The rule book's whitespace: space, tab, CR, vertical tab, form feed.
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c)
-}
-
-/// Whether PostgreSQL cut between chunk texts `a` and `b` at its limit (join directly) rather
-/// than at a newline it dropped (join with `\n`). A cut at the limit leaves `a` 897-900 bytes
-/// long (900, or less where a multi-byte character would have been split), or, when it backed
-/// off to the last whitespace before a word that would not fit, `b` starting with exactly that
-/// one whitespace byte and the word. A word that fills `b` to its end when `b` is itself cut
-/// at the limit goes on in the next piece: it is longer than `b` shows.
-fn cut_at_limit(a: &[u8], b: &[u8]) -> bool {
-    let at_limit = |t: &[u8]| (PG_LIMIT - 3..=PG_LIMIT).contains(&t.len());
-    if at_limit(a) {
-        return true;
-    }
-    match b {
-        [w, rest @ ..] if is_ws(*w) && rest.first().is_some_and(|&c| !is_ws(c)) => {
-            let word = rest.iter().take_while(|&&c| !is_ws(c)).count();
-            (word == rest.len() && at_limit(b)) || a.len() + 1 + word > PG_LIMIT
-        }
-        _ => false,
-    }
-}
 
 /// What a chain is made of.
 enum Kind {
@@ -316,24 +73,7 @@ impl Chain {
         match &self.kind {
             Kind::Pg {
                 tag, seq, texts, ..
-            } => {
-                let mut m = Vec::new();
-                if let Some(t) = tag {
-                    m.push(b'[');
-                    m.extend_from_slice(t);
-                    m.extend_from_slice(b"] ");
-                }
-                m.push(b'[');
-                m.extend_from_slice(seq);
-                m.extend_from_slice(b"] ");
-                for (i, t) in texts.iter().enumerate() {
-                    if i > 0 && !cut_at_limit(&texts[i - 1], t) {
-                        m.push(b'\n');
-                    }
-                    m.extend_from_slice(t);
-                }
-                String::from_utf8_lossy(&m).into_owned()
-            }
+            } => String::from_utf8_lossy(&pieces::join_pg(tag.as_deref(), seq, texts)).into_owned(),
             Kind::Heroku { bytes } => String::from_utf8_lossy(bytes).into_owned(),
         }
     }
@@ -627,10 +367,15 @@ impl<'a> Rejoiner<'a> {
     }
 
     /// Ends `chain` without its next piece: a PostgreSQL chain is complete (PostgreSQL sends
-    /// the chunks of a message together, so the next one would have come), a Heroku chain,
-    /// whose last piece was a full 10,000 bytes, is not.
+    /// the chunks of a message together, so the next one would have come) unless its last
+    /// piece was cut at the limit; a Heroku chain, whose last piece was a full 10,000 bytes,
+    /// is not.
     fn end(&mut self, chain: Chain, why: ChainBreak, summary: &mut Summary) {
-        match chain.kind {
+        match &chain.kind {
+            // A last piece cut at the limit proves more was coming.
+            Kind::Pg { texts, .. } if texts.last().is_some_and(|t| pieces::at_limit(t)) => {
+                self.end_incomplete(chain, why, summary)
+            }
             Kind::Pg { .. } => self.end_complete(chain, summary),
             Kind::Heroku { .. } => self.end_incomplete(chain, why, summary),
         }
@@ -731,57 +476,5 @@ impl<'a> Rejoiner<'a> {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_with_and_without_tag() {
-        let c = chunk(b"[DATABASE] [12-3] text").unwrap();
-        assert_eq!(
-            (c.tag, c.seq, c.n, c.text),
-            (Some(&b"DATABASE"[..]), &b"12"[..], 3, &b"text"[..])
-        );
-        let c = chunk(b"[7-1]  indented").unwrap();
-        assert_eq!((c.tag, c.n, c.text), (None, 1, &b" indented"[..]));
-        assert_eq!(chunk(b"[7-1] ").unwrap().text, b"");
-        for not in [
-            &b"[7-1]"[..],
-            b"[7-01] x",
-            b"[7-0] x",
-            b"[-1] x",
-            b"[A-B] [1-1] x",
-            b"[] [1-1] x",
-            b"[T]  [1-1] x",
-            b"[T] [1-1]x",
-            b"[123456789012345678901-1] x",
-            b"[1-1234567890] x",
-            b"x [1-1] y",
-        ] {
-            assert_eq!(chunk(not), None, "{}", String::from_utf8_lossy(not));
-        }
-    }
-
-    #[test]
-    fn cuts_at_the_limit() {
-        let a = vec![b'a'; 895];
-        assert!(!cut_at_limit(&a, b" abc"), "895 + 4 = 899 fits");
-        assert!(cut_at_limit(&a, b" abcdef"), "895 + 7 > 900");
-        assert!(
-            !cut_at_limit(&a, b"    FROM"),
-            "a back-off leaves one whitespace byte"
-        );
-        assert!(
-            cut_at_limit(&vec![b'a'; 898], b"  x"),
-            "898: cut at the (clipped) limit"
-        );
-        let long_word = [b" ".as_slice(), &[b'w'; 897]].concat();
-        assert!(cut_at_limit(b"s", &long_word), "the word goes on past b");
-        assert!(cut_at_limit(&vec![b'a'; 897], b"xyz"));
-        assert!(!cut_at_limit(&vec![b'a'; 896], b"xyz"));
-        assert!(cut_at_limit(&vec![b'a'; 900], b"xyz"));
     }
 }
