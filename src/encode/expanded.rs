@@ -1,5 +1,5 @@
 //! `--expand`'s objects written out: JSON members for NDJSON, 20 columns for CSV (README
-//! "Expanded records").
+//! "Beyond the schema").
 
 use super::escape::Kernel;
 use super::{push_u64, Encoder};

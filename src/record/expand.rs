@@ -1,5 +1,5 @@
 //! `--expand`: the typed objects inside a message: `router` for Heroku's router lines,
-//! `metrics` and `fields` for any other logfmt message (README "Expanded records"; the rule
+//! `metrics` and `fields` for any other logfmt message (README "Beyond the schema"; the rule
 //! book is `docs/beyond-the-schema.md`).
 //!
 //! The grammar is read byte by byte over the decoded message: every byte that ends a key or a

@@ -1,8 +1,8 @@
-//! Messages their senders split (README "Rejoined messages"; the rule book is
+//! Messages their senders split (README "Beyond the schema"; the rule book is
 //! `docs/beyond-the-schema.md`): PostgreSQL's syslog chunks (`[TAG] [SEQ-N] text`, as
 //! `write_syslog` in PostgreSQL's `src/backend/utils/error/elog.c` makes them) and Heroku's
 //! 10,000-byte pieces; how chunk texts join. Which records make a chain is the pipeline's
-//! business (`pipeline/rejoin.rs`); what a piece is and how pieces join is here.
+//! business (`pipeline/rejoin/`); what a piece is and how pieces join is here.
 
 /// The length of each of Heroku's pieces of a long log line.
 pub const HEROKU_PIECE: usize = 10_000;

@@ -1,5 +1,5 @@
 //! `--rejoin`: one record for a message its sender split into pieces: PostgreSQL's `[SEQ-N]`
-//! syslog chunks and Heroku's 10,000-byte pieces (README "Rejoined messages"; the rule book is
+//! syslog chunks and Heroku's 10,000-byte pieces (README "Beyond the schema"; the rule book is
 //! `docs/beyond-the-schema.md`).
 //!
 //! Workers mark every record they write ([`Mark`]: where its bytes end, its source, its
