@@ -365,6 +365,19 @@ fn a_postgresql_chain_whose_last_piece_was_cut_at_the_limit_is_not_complete() {
     );
     assert!(rec["message_len"].is_u64(), "{rec}");
     assert!(stderr(&o).contains("rejoin 1"), "{}", stderr(&o));
+    // Nor when the source moves on to another message right after such a piece.
+    let capture = format!(
+        "{}{}",
+        pg(&format!("[DATABASE] [14-1] {}", "y".repeat(899))),
+        pg("something else")
+    );
+    let o = run(&["--rejoin", "--fields", "message"], capture.as_bytes());
+    assert!(
+        stdout(&o).contains("\"[DATABASE] [14-1] yyy"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("rejoin 1"), "{}", stderr(&o));
     // A short last piece may end its message: that chain is complete.
     let o = run(
         &["--rejoin", "--fields", "message"],

@@ -245,7 +245,7 @@ impl<'a> Rejoiner<'a> {
                         }
                     }
                     // PostgreSQL has moved on to another message.
-                    _ => self.end_complete(chain, summary),
+                    _ => self.end(chain, ChainBreak::NotNext, summary),
                 },
             }
         }
