@@ -894,7 +894,7 @@ def simulate_rejoin(frames):
                     continue
                 finish(ch, complete=False)               # same TAG and SEQ, another N
             else:
-                finish(ch, complete=pg_done(ch))         # PostgreSQL moved on
+                finish(ch, complete=True)                # PostgreSQL moved on
             start(f)
         else:
             ch["pieces"].append(f)                       # whatever it holds

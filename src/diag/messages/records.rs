@@ -183,8 +183,6 @@ pub enum ChainBreak {
         /// Its N.
         n: u32,
     },
-    /// The next record from the source was not the next piece.
-    NotNext,
     /// No record from the source within the window after the last piece.
     Window {
         /// The window, in records.
@@ -213,9 +211,6 @@ pub fn chain_not_joined(kind: &str, pieces: usize, why: ChainBreak) -> Problem {
             format!(
                 "piece {n} continues no open chain (the pieces before it were not seen, or their chain had ended)"
             )
-        }
-        ChainBreak::NotNext => {
-            "the next record from the same host, app and process is not its next piece".to_string()
         }
         ChainBreak::Window { window } => {
             format!("no record from the same host, app and process came within {window} records")

@@ -244,8 +244,10 @@ impl<'a> Rejoiner<'a> {
                             self.end_incomplete(chain, why, summary);
                         }
                     }
-                    // PostgreSQL has moved on to another message.
-                    _ => self.end(chain, ChainBreak::NotNext, summary),
+                    // PostgreSQL has moved on to another message: it writes a message's
+                    // chunks one after another, so this one is complete, whatever the
+                    // length of its last piece.
+                    _ => self.end_complete(chain, summary),
                 },
             }
         }
