@@ -441,3 +441,277 @@ fn whitespace_and_colour_only_lines_before_the_first_unit_are_blank() {
         assert_eq!(code(&o), 0, "{lead:?}: {}", stdout(&o));
     }
 }
+
+// ---- The third trial of this wave ------------------------------------------------------------
+
+/// `bad.drain` of the trial: one good frame and a garbage line.
+fn good_and_garbage() -> String {
+    format!("{}garbage line\n", good("ok"))
+}
+
+#[test]
+fn a_side_output_into_stderr_is_refused_when_stderr_and_stdout_share_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bad.drain");
+    std::fs::write(&input, good_and_garbage()).unwrap();
+    let bin_path = env!("CARGO_BIN_EXE_drainpipe");
+    for args in [
+        "-o /dev/stdout --report-json /dev/stderr",
+        "-o x.nd --rejects /dev/stderr",
+        "-o x.nd --report-json /proc/self/fd/2",
+    ] {
+        let o = Command::new("sh")
+            .current_dir(dir.path())
+            .arg("-c")
+            .arg(format!("{bin_path} bad.drain {args} 2>&1 | cat"))
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("stderr"), "{args}: {out}");
+        assert!(
+            !out.contains("\"message_len\""),
+            "{args}: nothing read: {out}"
+        );
+    }
+}
+
+#[test]
+fn drain_tokens_are_overwritten_in_rejects_and_the_token_value_is_never_quoted() {
+    let t = "d.3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+    let f = |m: &str, ts: &str| {
+        let b = format!("<190>1 {ts} {t} app web.1 - {m}");
+        format!("{} {b}", b.len())
+    };
+    let body = format!(
+        "{}{}",
+        f("ok\n", "2026-03-01T12:00:00.123456+00:00"),
+        f("bad ts\n", "2026-02-30T00:00:00Z")
+    );
+    let req = format!(
+        "POST /logs HTTP/1.1\r\nLogplex-Drain-Token: {t}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let rj = dir.path().join("real.rej");
+    let o = bin()
+        .env("DRAINPIPE_DRAIN_TOKEN", t)
+        .args(["-o", "/dev/null", "--rejects"])
+        .arg(&rj)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(req.as_bytes())?;
+            c.wait()
+        })
+        .unwrap();
+    assert_eq!(o.code(), Some(1));
+    let rejected = std::fs::read(&rj).unwrap();
+    let text = String::from_utf8_lossy(&rejected);
+    assert!(!text.contains("3f2504e0"), "{text}");
+    // Overwritten in place, so the rejected frame still reads as the same frame.
+    let v = bin()
+        .arg("validate")
+        .arg(&rj)
+        .args(["--report", "json"])
+        .output()
+        .unwrap();
+    let r = report(&v);
+    assert_eq!(r["errors"][0]["code"], "timestamp", "{r}");
+    // A --drain-token of any form is never quoted in errors or reports, nor kept in rejects.
+    let secret = "s3cr3t-tok";
+    let capture = format!("{secret} garbage\n{}", good("ok"));
+    for report_kind in ["text", "json", "github"] {
+        let o = run(
+            &["validate", "--drain-token", secret, "--report", report_kind],
+            capture.as_bytes(),
+        );
+        assert!(!stdout(&o).contains(secret), "{}", stdout(&o));
+    }
+    let rj = dir.path().join("s.rej");
+    let o = bin()
+        .args(["--drain-token", secret, "-o", "/dev/null", "--rejects"])
+        .arg(&rj)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(capture.as_bytes())?;
+            c.wait()
+        })
+        .unwrap();
+    assert_eq!(o.code(), Some(1));
+    let rejected = std::fs::read_to_string(&rj).unwrap();
+    assert!(!rejected.contains(secret), "{rejected}");
+}
+
+#[test]
+fn paths_in_every_message_line_are_escaped_and_masked() {
+    let t = "d.3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.drain"), good("ok")).unwrap();
+    // A broken link with an escape, a newline and a token in its name.
+    std::fs::create_dir(d.join("dl")).unwrap();
+    std::fs::write(d.join("dl/real.drain"), good("ok")).unwrap();
+    std::os::unix::fs::symlink("nowhere", d.join(format!("dl/x\x1b[31m\n::error::{t}"))).unwrap();
+    let check = |o: &std::process::Output, what: &str| {
+        let e = stderr(o);
+        assert!(!e.contains('\x1b'), "{what}: {e:?}");
+        assert!(
+            !e.lines().any(|l| l.starts_with("::error::")),
+            "{what}: {e}"
+        );
+        assert!(!e.contains("3f2504e0"), "{what}: {e}");
+    };
+    let o = bin()
+        .current_dir(d)
+        .args(["dl", "-o", "/dev/null"])
+        .output()
+        .unwrap();
+    check(&o, "broken link");
+    // Refusals and cannot-create errors.
+    let n = format!("in\x1b[1m\n::error::{t}");
+    std::fs::write(d.join(&n), good("ok")).unwrap();
+    let o = bin()
+        .current_dir(d)
+        .arg(&n)
+        .arg("-o")
+        .arg(&n)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    check(&o, "refusal");
+    let o = bin()
+        .current_dir(d)
+        .args(["a.drain", "-o"])
+        .arg(format!("no\x1b[31mdir\n::error::{t}/o.nd"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    check(&o, "cannot create");
+    assert!(!stderr(&o).contains(".tmp"), "{}", stderr(&o));
+    let o = bin()
+        .current_dir(d)
+        .args(["--files-from", t])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    check(&o, "files-from");
+}
+
+#[test]
+fn zero_padding_after_gzip_data_is_ignored_as_gzip_does() {
+    let capture = three();
+    let mut gz = gzip(capture.as_bytes());
+    gz.extend_from_slice(&[0; 4]);
+    let o = run(&["--fields", "message"], &gz);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3);
+    // Other trailing bytes are still an error.
+    let mut gz = gzip(capture.as_bytes());
+    gz.extend_from_slice(b"junk");
+    let o = run(&["--fields", "message"], &gz);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).lines().count(),
+        3,
+        "the records before are written"
+    );
+}
+
+#[test]
+fn stdin_by_any_name_cannot_be_both_the_list_and_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("a.drain");
+    std::fs::write(&input, three()).unwrap();
+    let list = format!("{}\n", input.display());
+    let o = run(&["--files-from", "-", "/dev/stdin"], list.as_bytes());
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    let o = run(&["--files-from", "-"], b"/dev/stdin\n");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let o = run(&["--files-from", "/dev/stdin", "-"], list.as_bytes());
+    assert!(
+        stderr(&o).contains("--files-from /dev/stdin"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn the_list_file_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("a.drain");
+    std::fs::write(&input, three()).unwrap();
+    let list = dir.path().join("lst");
+    std::fs::write(&list, format!("{}\n", input.display())).unwrap();
+    for flag in ["-o", "--rejects", "--report-json"] {
+        let o = bin()
+            .arg("--files-from")
+            .arg(&list)
+            .arg(flag)
+            .arg(&list)
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 2, "{flag}");
+        assert_eq!(
+            std::fs::read_to_string(&list).unwrap(),
+            format!("{}\n", input.display())
+        );
+    }
+}
+
+#[test]
+fn a_directory_with_no_regular_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin().arg("validate").arg(dir.path()).output().unwrap();
+    assert_ne!(code(&o), 0, "{}", stdout(&o));
+}
+
+#[test]
+fn invisible_characters_in_names_are_escaped_in_text_and_github_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path()
+            .join("b\x1b[31m\x7f\u{202e}\u{2028}\u{200b}\u{feff}.drain"),
+        "junk\n",
+    )
+    .unwrap();
+    for kind in ["text", "github"] {
+        let o = bin()
+            .args(["validate", "--report", kind])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let out = stdout(&o);
+        for c in [
+            '\x1b', '\x7f', '\u{202e}', '\u{2028}', '\u{200b}', '\u{feff}',
+        ] {
+            assert!(!out.contains(c), "{kind}: {c:?} in {out:?}");
+        }
+    }
+    let o = run(&["--stdin-name", " "], b"");
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn an_output_path_naming_a_directory_fails_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("a.drain");
+    std::fs::write(&input, three()).unwrap();
+    let o = bin()
+        .current_dir(dir.path())
+        .args(["a.drain", "-o", "x.nd/"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("x.nd/"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+}

@@ -6,6 +6,23 @@
 
 use memchr::memchr;
 use std::ops::Range;
+use std::sync::OnceLock;
+
+/// The run's `--drain-token`, whatever its form: quotes never show it, and `--rejects` has it
+/// overwritten ([`keep_secret`]).
+static SECRET: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// Makes `token` (the `--drain-token` value) a secret for the rest of the process: [`quote`]
+/// shows it as `[redacted]` and [`redact_token`] overwrites it. Only the first call counts.
+pub fn keep_secret(token: &[u8]) {
+    if !token.is_empty() {
+        let _ = SECRET.set(token.to_vec());
+    }
+}
+
+fn secret() -> &'static [u8] {
+    SECRET.get().map_or(&[], Vec::as_slice)
+}
 
 /// Quotes bytes for a message: printable ASCII as is, everything else escaped, cut to `max`
 /// bytes of input so a 1 MiB garbage run does not become a 4 MiB error line.
@@ -16,11 +33,17 @@ pub fn quote(bytes: &[u8], max: usize) -> String {
     let cut = bytes.len() > max;
     let shown = if cut { &bytes[..max] } else { bytes };
     // Tokens are looked for past the cut too: one the cut splits is still a token.
-    let look = &bytes[..bytes.len().min(shown.len() + TOKEN_LEN)];
+    let secret = secret();
+    let look = &bytes[..bytes.len().min(shown.len() + TOKEN_LEN.max(secret.len()))];
     let mut s = String::with_capacity(shown.len() + 8);
     s.push('"');
     let mut i = 0;
     while i < shown.len() {
+        if !secret.is_empty() && look[i..].starts_with(secret) {
+            s.push_str("[redacted]");
+            i += secret.len();
+            continue;
+        }
         let token = token_len(look, i);
         if token > 0 {
             s.push_str(if look[i + 1] == b'.' {
@@ -70,11 +93,29 @@ pub fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(s)
 }
 
-/// A control character, or one that changes how the text around it is shown (the bidirectional
-/// overrides, embeddings, isolates and marks).
+/// A path as message lines show it: drain tokens masked ([`mask_tokens`]), control and other
+/// invisible characters escaped ([`shown_name`]).
+pub fn shown_path(p: &std::path::Path) -> String {
+    let s = p.to_string_lossy();
+    shown_name(&mask_tokens(&s)).into_owned()
+}
+
+/// A control character, or an invisible one that changes how the text around it is shown or
+/// breaks lines: bidirectional overrides, embeddings, isolates and marks, zero-width
+/// characters, line and paragraph separators, the byte-order mark.
 fn hidden(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
 }
 
 /// `name` with every drain token in it (`d.` and a UUID, as [`quote`] finds them) shown as
@@ -175,18 +216,49 @@ pub fn redact_token(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
             v..e
         })
         .collect();
-    if found.is_empty() {
+    let overwrite = tokens_in(bytes);
+    if found.is_empty() && overwrite.is_empty() {
         return std::borrow::Cow::Borrowed(bytes);
+    }
+    // Tokens elsewhere (a HOSTNAME, a body) are overwritten with `x`, byte for byte, so every
+    // LEN still counts right and the rejected frames read back as the same frames.
+    let mut masked = bytes.to_vec();
+    for r in overwrite {
+        for b in &mut masked[r] {
+            if *b != b'-' && *b != b'.' {
+                *b = b'x';
+            }
+        }
     }
     let mut out = Vec::with_capacity(bytes.len());
     let mut last = 0;
     for r in found {
-        out.extend_from_slice(&bytes[last..r.start]);
+        out.extend_from_slice(&masked[last..r.start]);
         out.extend_from_slice(b" [redacted]");
         last = r.end;
     }
-    out.extend_from_slice(&bytes[last..]);
+    out.extend_from_slice(&masked[last..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// Where `bytes` hold a drain token: `d.` and a UUID (the run of UUID characters after the
+/// `d.`), or the `--drain-token` value.
+fn tokens_in(bytes: &[u8]) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    for dot in memchr::memchr_iter(b'.', bytes) {
+        if dot == 0 || !bytes[dot - 1].eq_ignore_ascii_case(&b'd') {
+            continue;
+        }
+        let n = token_len(bytes, dot - 1);
+        if n > 0 {
+            found.push(dot + 1..dot - 1 + n);
+        }
+    }
+    let secret = secret();
+    if !secret.is_empty() {
+        found.extend(memchr::memmem::find_iter(bytes, secret).map(|i| i..i + secret.len()));
+    }
+    found
 }
 
 #[cfg(test)]

@@ -191,8 +191,10 @@ impl OptionsBuilder {
         {
             return Err("--idle-ms must be between 0 (off) and 60000".into());
         }
-        if o.stdin_name.as_deref() == Some("") {
-            return Err("--stdin-name is empty: reports would name stdin \"\"".into());
+        if o.stdin_name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(
+                "--stdin-name is blank: reports would name stdin by nothing visible".into(),
+            );
         }
         if o.rejoin && !matches!(o.mode, Mode::Convert(_)) {
             return Err("--rejoin writes records: it is an option of convert".into());

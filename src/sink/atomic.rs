@@ -1,6 +1,7 @@
 //! Files that appear only when complete (`-o`, `--rejects`, `--report-json`), and the checks
 //! that keep them from overwriting an input or each other.
 
+use crate::diag::quote::shown_path;
 use crate::source::{Input, TEMP_MARK};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -105,7 +106,14 @@ fn std_stream_file(dest: &Path) -> Option<File> {
 impl AtomicFile {
     /// Starts writing `dest`.
     pub fn create(dest: &Path) -> io::Result<AtomicFile> {
+        use std::os::unix::ffi::OsStrExt;
         use std::os::unix::fs::PermissionsExt;
+        if dest.as_os_str().as_bytes().ends_with(b"/") {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a path ending in / names a directory, not a file",
+            ));
+        }
         // The file behind this process's stdout or stderr (`--report-json /dev/stdout >
         // out.txt`): written through that stream, never replaced: a rename would throw away
         // what the stream wrote, and opening it anew would write over it from its start.
@@ -228,8 +236,8 @@ pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[Input]) -> Result<(), 
             if same_file(out, out2) {
                 return Err(format!(
                     "{flag} {} and {flag2} {} are the same file",
-                    out.display(),
-                    out2.display()
+                    shown_path(out),
+                    shown_path(out2)
                 ));
             }
         }
@@ -242,8 +250,8 @@ pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[Input]) -> Result<(), 
             if hit {
                 return Err(format!(
                     "{flag} {} is also an input ({}): refusing to overwrite it",
-                    out.display(),
-                    i.name()
+                    shown_path(out),
+                    shown_path(Path::new(&i.name()))
                 ));
             }
         }
@@ -251,24 +259,33 @@ pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[Input]) -> Result<(), 
     Ok(())
 }
 
-/// Which of this process's stdout and stderr writes to the file or pipe at `p`, if one does.
-/// A terminal or a device such as /dev/null does not count: output interleaved there loses
-/// nothing.
-pub fn std_stream_of(p: &Path) -> Option<&'static str> {
+/// This process's standard output streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StdStream {
+    /// File descriptor 1.
+    Stdout,
+    /// File descriptor 2.
+    Stderr,
+}
+
+/// Whether `stream` writes to the file or pipe at `p`. A terminal or a device such as
+/// /dev/null does not count: output interleaved there loses nothing.
+pub fn is_std_stream(p: &Path, stream: StdStream) -> bool {
     use std::os::fd::AsFd;
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
-    let target = std::fs::metadata(p).ok()?;
+    let Ok(target) = std::fs::metadata(p) else {
+        return false;
+    };
     if target.file_type().is_char_device() || target.file_type().is_block_device() {
-        return None;
+        return false;
     }
-    let streams = [
-        ("stdout", io::stdout().as_fd().try_clone_to_owned()),
-        ("stderr", io::stderr().as_fd().try_clone_to_owned()),
-    ];
-    streams.into_iter().find_map(|(name, fd)| {
-        let m = File::from(fd.ok()?).metadata().ok()?;
-        (m.dev() == target.dev() && m.ino() == target.ino()).then_some(name)
-    })
+    let fd = match stream {
+        StdStream::Stdout => io::stdout().as_fd().try_clone_to_owned(),
+        StdStream::Stderr => io::stderr().as_fd().try_clone_to_owned(),
+    };
+    fd.ok()
+        .and_then(|fd| File::from(fd).metadata().ok())
+        .is_some_and(|m| m.dev() == target.dev() && m.ino() == target.ino())
 }
 
 /// Whether `p` is what stdin reads from, whatever it is (a file, a pipe: `/dev/stdin`).

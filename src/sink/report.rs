@@ -184,7 +184,7 @@ impl<W: Write> Sink for ReportSink<W> {
             }
             ReportFormat::Text => writeln!(self.out, "{}", text_line(d, input_name)),
             ReportFormat::Github => {
-                let mut props = format!("file={}", gh_escape(input_name, true));
+                let mut props = format!("file={}", gh_escape(&shown_name(input_name), true));
                 if d.line > 0 {
                     props.push_str(&format!(",line={},col={}", d.line, d.column));
                 }

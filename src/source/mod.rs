@@ -6,9 +6,9 @@
 pub mod detect;
 pub mod pump;
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -147,7 +147,7 @@ fn walk(dir: &Path, out: &mut Expanded) {
                 {
                     out.skipped.push(format!(
                         "{}: skipped: a broken symbolic link ({message})",
-                        path.display()
+                        crate::diag::quote::shown_path(&path)
                     ));
                 } else {
                     failed.push(Input::Failed {
@@ -159,8 +159,62 @@ fn walk(dir: &Path, out: &mut Expanded) {
         }
     }
     files.sort();
+    if files.is_empty() && failed.is_empty() {
+        // A walk that finds nothing must not pass for a check that found nothing wrong.
+        failed.push(Input::Failed {
+            name: dir.display().to_string(),
+            message: "a directory with no regular file under it".into(),
+        });
+    }
     out.inputs.extend(files.into_iter().map(Input::Path));
     out.inputs.extend(failed);
+}
+
+/// gzip members one after another (`cat a.gz b.gz`), as `gzip -d` reads them. Zero bytes after
+/// the last member (padding a tape or block device added) are ignored, as gzip ignores them;
+/// any other bytes after it are an error.
+struct Members<R: BufRead> {
+    /// The member being read; `None` once the input is done.
+    member: Option<GzDecoder<R>>,
+}
+
+impl<R: BufRead> Read for Members<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member is done: what follows it?
+            let mut rest = self.member.take().expect("just read").into_inner();
+            let next = rest.fill_buf()?;
+            if next.is_empty() {
+                return Ok(0);
+            }
+            if next[0] != 0 {
+                // Another member (whose header the decoder checks).
+                self.member = Some(GzDecoder::new(rest));
+                continue;
+            }
+            loop {
+                let b = rest.fill_buf()?;
+                if b.is_empty() {
+                    return Ok(0);
+                }
+                if b.iter().any(|&c| c != 0) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "bytes after the gzip data that are neither a gzip member nor zero padding",
+                    ));
+                }
+                let n = b.len();
+                rest.consume(n);
+            }
+        }
+    }
 }
 
 /// A reader that hands back a few bytes it already read, then the rest of `inner`.
@@ -227,10 +281,12 @@ pub fn open_counted(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Resul
     }
     if head.head[..head.len] == [0x1f, 0x8b] {
         return Ok(Opened {
-            reader: Box::new(MultiGzDecoder::new(io::BufReader::with_capacity(
-                256 * 1024,
-                head,
-            ))),
+            reader: Box::new(Members {
+                member: Some(GzDecoder::new(io::BufReader::with_capacity(
+                    256 * 1024,
+                    head,
+                ))),
+            }),
             streaming,
             inflating: true,
         });

@@ -9,10 +9,11 @@ use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory};
 use drainpipe::diag::messages::io_message;
+use drainpipe::diag::quote::shown_path;
 use drainpipe::diag::Diagnostic;
 use drainpipe::encode::{Encoder, OutputFormat, RunIdentity};
 use drainpipe::pipeline::{self, Mode, Options};
-use drainpipe::sink::atomic::{self, AtomicFile};
+use drainpipe::sink::atomic::{self, AtomicFile, StdStream};
 use drainpipe::sink::convert::{ConvertSink, Destination};
 use drainpipe::sink::progress::Progress;
 use drainpipe::sink::report::{ReportFormat, ReportSink};
@@ -123,38 +124,42 @@ pub fn generate(what: Generate) -> ExitCode {
 fn inputs(common: &CommonArgs) -> Result<Vec<Input>, Failure> {
     let mut operands = common.files.clone();
     if let Some(list) = &common.files_from {
-        if (list.as_os_str() == "-" || atomic::is_stdin_stream(list))
-            && operands.iter().any(|p| p.as_os_str() == "-")
-        {
-            return Err(Failure::Usage(
-                "--files-from - reads the list from stdin, so stdin cannot also be an input (-)"
-                    .into(),
-            ));
+        // The list read from stdin, by `-` or any other name (/dev/stdin).
+        let list_is_stdin = list.as_os_str() == "-" || atomic::is_stdin_stream(list);
+        let names_stdin =
+            |p: &Path| p.as_os_str() == "-" || (list_is_stdin && atomic::is_stdin_stream(p));
+        if list_is_stdin && operands.iter().any(|p| names_stdin(p)) {
+            return Err(Failure::Usage(format!(
+                "--files-from {} reads the list from stdin, so stdin cannot also be an input",
+                shown_path(list)
+            )));
         }
         let bytes = if list.as_os_str() == "-" {
             let mut v = Vec::new();
-            io::Read::read_to_end(&mut io::stdin(), &mut v)
-                .map_err(|e| Failure::Usage(format!("cannot read --files-from -: {e}")))?;
+            io::Read::read_to_end(&mut io::stdin(), &mut v).map_err(|e| {
+                Failure::Usage(format!("cannot read --files-from -: {}", io_message(&e)))
+            })?;
             v
         } else {
             std::fs::read(list).map_err(|e| {
                 Failure::Usage(format!(
                     "cannot read --files-from {}: {}",
-                    list.display(),
+                    shown_path(list),
                     io_message(&e)
                 ))
             })?
         };
         let listed = input::file_list(&bytes, common.null);
-        if listed.iter().any(|p| p.as_os_str() == "-") && list.as_os_str() == "-" {
-            return Err(Failure::Usage(
-                "--files-from - reads the list from stdin, so the list cannot name stdin".into(),
-            ));
+        if list_is_stdin && listed.iter().any(|p| names_stdin(p)) {
+            return Err(Failure::Usage(format!(
+                "--files-from {} reads the list from stdin, so the list cannot name stdin",
+                shown_path(list)
+            )));
         }
         if common.files.is_empty() && listed.is_empty() {
             return Err(Failure::Usage(format!(
                 "--files-from {} lists no input",
-                list.display()
+                shown_path(list)
             )));
         }
         operands.extend(listed);
@@ -187,7 +192,11 @@ fn options(
                 ));
             }
         }
-        Some(t) => Some(t.as_bytes().to_vec()),
+        Some(t) => {
+            // Never quoted, and overwritten in --rejects, whatever its form.
+            drainpipe::diag::quote::keep_secret(t.as_bytes());
+            Some(t.as_bytes().to_vec())
+        }
         None => None,
     };
     let mut b = Options::builder(mode)
@@ -235,7 +244,7 @@ fn exit_code(s: &Summary) -> ExitCode {
 
 fn create(p: &Path) -> Result<AtomicFile, Failure> {
     AtomicFile::create(p)
-        .with_context(|| format!("cannot create {}", p.display()))
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {}", shown_path(p), io_message(&e)))
         .map_err(Failure::Other)
 }
 
@@ -274,27 +283,33 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
     if let Some(p) = &a.report_json {
         outputs.push(("--report-json", p));
     }
-    atomic::check_outputs(&outputs, &list).map_err(Failure::Usage)?;
+    // The --files-from list is guarded like an input.
+    let mut guarded = list.clone();
+    if let Some(l) = a
+        .common
+        .files_from
+        .as_ref()
+        .filter(|l| l.as_os_str() != "-")
+    {
+        guarded.push(Input::Path(l.clone()));
+    }
+    atomic::check_outputs(&outputs, &guarded).map_err(Failure::Usage)?;
     // A side output into the stream that carries the records or drainpipe's messages would be
     // interleaved with them byte-wise, differently from run to run.
+    let records_on_stdout = a
+        .output
+        .as_deref()
+        .is_none_or(|p| atomic::is_std_stream(p, StdStream::Stdout));
     for (flag, p) in outputs.iter().filter(|(f, _)| *f != "-o") {
-        match atomic::std_stream_of(p) {
-            Some("stdout") if a.output.is_none() => {
-                return Err(Failure::Usage(format!(
-                    "{flag} {} is where the records go (stdout): write the records with -o FILE, or this to another file",
-                    p.display()
-                )))
-            }
-            Some("stderr") => {
-                return Err(Failure::Usage(format!(
-                    "{flag} {} is where drainpipe writes its messages (stderr): write it to another file",
-                    p.display()
-                )))
-            }
-            _ => {}
-        }
+        let why = if atomic::is_std_stream(p, StdStream::Stderr) {
+            "where drainpipe writes its messages (stderr): write it to another file"
+        } else if records_on_stdout && atomic::is_std_stream(p, StdStream::Stdout) {
+            "where the records go (stdout): write the records with -o FILE, or this to another file"
+        } else {
+            continue;
+        };
+        return Err(Failure::Usage(format!("{flag} {} is {why}", shown_path(p))));
     }
-
     let mut out = match &a.output {
         Some(p) => Destination::File(create(p)?),
         None => Destination::stdout(),
@@ -303,7 +318,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
     let mut report = match &a.report_json {
         Some(p) => Some(
             ReportSink::new(create(p)?, ReportFormat::Json, false, None, list.len())
-                .with_context(|| format!("writing --report-json {}", p.display()))?,
+                .with_context(|| format!("writing --report-json {}", shown_path(p)))?,
         ),
         None => None,
     };
@@ -318,7 +333,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         Some(r) => {
             let label = format!(
                 "--report-json {}",
-                a.report_json.as_deref().unwrap_or(Path::new("")).display()
+                shown_path(a.report_json.as_deref().unwrap_or(Path::new("")))
             );
             let mut r = Labeled { sink: r, label };
             pipeline::run(&list, &opts, &mut Tee(&mut sink, &mut r))
@@ -350,7 +365,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         for (flag, p) in &outputs {
             note!(
                 "drainpipe: {flag} {} not written: an input could not be read",
-                p.display()
+                shown_path(p)
             );
         }
     } else {
@@ -363,7 +378,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
             let label = || {
                 format!(
                     "writing --report-json {}",
-                    a.report_json.as_deref().unwrap_or(Path::new("")).display()
+                    shown_path(a.report_json.as_deref().unwrap_or(Path::new("")))
                 )
             };
             r.finish(&summary, &names)
