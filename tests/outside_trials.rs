@@ -630,7 +630,7 @@ fn a_failed_delivery_does_not_make_its_retry_a_duplicate() {
     );
     assert_eq!(stdout(&o).lines().count(), 3, "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("1 retried HTTP requests skipped as duplicates"),
+        stderr(&o).contains("1 retried HTTP request skipped as duplicate"),
         "{}",
         stderr(&o)
     );

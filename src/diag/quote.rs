@@ -119,9 +119,39 @@ fn hidden(c: char) -> bool {
 }
 
 /// `name` with every drain token in it (`d.` and a UUID, as [`quote`] finds them) shown as
-/// `d.[redacted]`: an input's name is printed in reports and messages, and a token pasted where
-/// a path was expected must not be.
+/// `d.[redacted]`, the `--drain-token` value ([`keep_secret`]) as `[redacted]`, and anything
+/// after a `Logplex-Drain-Token` header name left out: an input's name is printed in reports
+/// and messages, and a token pasted where a path was expected must not be.
 pub fn mask_tokens(name: &str) -> std::borrow::Cow<'_, str> {
+    let b = name.as_bytes();
+    let secret = secret();
+    let header = memchr::memmem::find_iter(&b.to_ascii_lowercase(), b"logplex-drain-token")
+        .next()
+        .map(|i| i + "logplex-drain-token".len());
+    if let Some(end) = header {
+        // A token header pasted as a path (a capture given to --files-from): nothing after
+        // the header's name is shown. The name is ASCII: `end` is a character boundary.
+        return std::borrow::Cow::Owned(format!("{}: [redacted]", &name[..end]));
+    }
+    if !secret.is_empty() && memchr::memmem::find(b, secret).is_some() {
+        let mut s = String::with_capacity(name.len());
+        let mut from = 0;
+        for i in memchr::memmem::find_iter(b, secret) {
+            if i < from {
+                continue;
+            }
+            s.push_str(&String::from_utf8_lossy(&b[from..i]));
+            s.push_str("[redacted]");
+            from = i + secret.len();
+        }
+        s.push_str(&String::from_utf8_lossy(&b[from..]));
+        return std::borrow::Cow::Owned(mask_uuid_tokens(&s).into_owned());
+    }
+    mask_uuid_tokens(name)
+}
+
+/// `name` with every `d.` and UUID shown as `d.[redacted]`.
+fn mask_uuid_tokens(name: &str) -> std::borrow::Cow<'_, str> {
     let b = name.as_bytes();
     if !(0..b.len()).any(|i| token_len(b, i) > 0) {
         return std::borrow::Cow::Borrowed(name);
@@ -216,18 +246,20 @@ pub fn redact_token(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
             v..e
         })
         .collect();
-    let overwrite = tokens_in(bytes);
+    // Tokens elsewhere (a HOSTNAME, a body) are overwritten with `x`, byte for byte, so every
+    // LEN still counts right and the rejected frames read back as the same frames. A chunked
+    // body's framing can cut a token in pieces: they are found in the body read without it.
+    let mut overwrite: Vec<usize> = tokens_in(bytes).into_iter().flatten().collect();
+    if let Some((view, at)) = dechunked(bytes) {
+        overwrite.extend(tokens_in(&view).into_iter().flatten().map(|i| at[i]));
+    }
     if found.is_empty() && overwrite.is_empty() {
         return std::borrow::Cow::Borrowed(bytes);
     }
-    // Tokens elsewhere (a HOSTNAME, a body) are overwritten with `x`, byte for byte, so every
-    // LEN still counts right and the rejected frames read back as the same frames.
     let mut masked = bytes.to_vec();
-    for r in overwrite {
-        for b in &mut masked[r] {
-            if *b != b'-' && *b != b'.' {
-                *b = b'x';
-            }
+    for i in overwrite {
+        if masked[i] != b'-' && masked[i] != b'.' {
+            masked[i] = b'x';
         }
     }
     let mut out = Vec::with_capacity(bytes.len());
@@ -239,6 +271,80 @@ pub fn redact_token(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     }
     out.extend_from_slice(&masked[last..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// `bytes` read with chunked transfer coding's framing taken out, with the index in `bytes` of
+/// each byte of the view; `None` when no line starts a chunk. A line that reads as a chunk
+/// size whose data fits starts a run of chunks; the run's size lines and the line ends around
+/// them are left out, and it ends at the last chunk or at anything that is not a chunk. The
+/// view is only searched for tokens to overwrite, where a line taken for a chunk size by
+/// mistake costs nothing: the bytes themselves are searched too.
+fn dechunked(bytes: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+    let mut keep: Vec<Range<usize>> = Vec::new();
+    let mut text_from = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some((n, data)) = chunk_at(bytes, i).filter(|&(n, d)| n > 0 && d + n <= bytes.len())
+        {
+            // The line end before the size line is framing too.
+            let mut cut = i;
+            if cut > text_from && bytes[cut - 1] == b'\n' {
+                cut -= 1;
+                if cut > text_from && bytes[cut - 1] == b'\r' {
+                    cut -= 1;
+                }
+            }
+            keep.push(text_from..cut);
+            let (mut n, mut data) = (n, data);
+            let mut p;
+            loop {
+                keep.push(data..data + n);
+                p = data + n;
+                if bytes[p..].starts_with(b"\r\n") {
+                    p += 2;
+                } else if bytes[p..].starts_with(b"\n") {
+                    p += 1;
+                } else {
+                    break;
+                }
+                match chunk_at(bytes, p) {
+                    Some((0, after)) => {
+                        p = after;
+                        break;
+                    }
+                    Some((m, d)) if d + m <= bytes.len() => (n, data) = (m, d),
+                    _ => break,
+                }
+            }
+            text_from = p;
+            i = p;
+            continue;
+        }
+        i = memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |k| i + k + 1);
+    }
+    if keep.is_empty() {
+        return None;
+    }
+    keep.push(text_from..bytes.len());
+    let at: Vec<usize> = keep.into_iter().flatten().collect();
+    let view = at.iter().map(|&k| bytes[k]).collect();
+    Some((view, at))
+}
+
+/// A chunk-size line at `i` (1 to 16 hex digits, an optional extension after `;`, a line end):
+/// the size and where the chunk's data starts.
+fn chunk_at(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
+    let k = memchr(b'\n', &bytes[i..])?;
+    let mut line = &bytes[i..i + k];
+    if let [rest @ .., b'\r'] = line {
+        line = rest;
+    }
+    let size = line.split(|&c| c == b';').next()?.trim_ascii_end();
+    if size.is_empty() || size.len() > 15 || !size.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let n = usize::from_str_radix(std::str::from_utf8(size).ok()?, 16).ok()?;
+    Some((n, i + k + 1))
 }
 
 /// Where `bytes` hold a drain token: `d.` and a UUID (the run of UUID characters after the

@@ -176,8 +176,10 @@ impl Encoder {
         out: &mut Vec<u8>,
     ) -> bool {
         let start = out.len();
-        let msg = if self.expand {
-            // The objects are read from the text: check it first.
+        let msg = if self.expand || !self.fields.contains(&Field::Message) {
+            // The objects are read from the text, or no field's pass would see the message:
+            // check it first (`--strict` and every report need the `utf8` warning whatever
+            // the columns).
             match std::str::from_utf8(message) {
                 Ok(s) => Msg::Text(Some(s)),
                 Err(_) => return false,

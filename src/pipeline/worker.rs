@@ -442,11 +442,16 @@ impl Work<'_> {
                 self.duplicates += 1;
                 return;
             }
-            Verdict::Unauthorized(problem) => {
+            Verdict::Refused(problem) => {
                 self.units += 1;
                 self.rejected += 1;
                 self.diag(problem.clone(), Severity::Error);
-                self.rejects.push(Rejected::Span(req.start..req.end));
+                self.rejects.push(
+                    match req.for_rejects(self.buf, self.opts.limits.max_body()) {
+                        Some(bytes) => Rejected::Owned(bytes),
+                        None => Rejected::Span(req.start..req.end),
+                    },
+                );
                 return;
             }
             Verdict::Accept => {}

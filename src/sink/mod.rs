@@ -48,6 +48,37 @@ impl Sink for Tee<'_, '_> {
     }
 }
 
+/// Passes everything on to `sink` and keeps the exit code of the problems it passed on (the
+/// rule of [`Summary::exit_code`]): a run that ends early at a closed stdout
+/// (`drainpipe validate … | head`) exits with the code of what it found before.
+pub struct Seen<'a> {
+    /// Where everything goes.
+    pub sink: &'a mut dyn Sink,
+    /// 2 once an input could not be read, 1 once anything else was an error, else 0.
+    pub code: u8,
+}
+
+impl Sink for Seen<'_> {
+    fn output(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.sink.output(bytes)
+    }
+    fn rejected(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.sink.rejected(bytes)
+    }
+    fn diagnostic(&mut self, d: &Diagnostic, input_name: &str) -> io::Result<()> {
+        let code = match (d.code, d.severity) {
+            (Code::Io, _) => 2,
+            (_, Severity::Error) => 1,
+            (_, Severity::Warning) => 0,
+        };
+        self.code = self.code.max(code);
+        self.sink.diagnostic(d, input_name)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.sink.flush()
+    }
+}
+
 /// Counts over a whole run. `frames = records + rejected`: every frame (or rejected region)
 /// ends up as exactly one of the two.
 #[derive(Clone, Debug, PartialEq, Eq)]

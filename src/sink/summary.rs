@@ -99,10 +99,7 @@ pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option
         ));
     }
     if s.duplicates > 0 {
-        line.push_str(&format!(
-            "; {} retried HTTP requests skipped as duplicates",
-            s.duplicates
-        ));
+        line.push_str(&duplicates(s.duplicates));
     }
     if let Some((name, d)) = first {
         if d.line > 0 {
@@ -152,10 +149,7 @@ pub fn summary_text(s: &Summary) -> String {
         line.push_str(&format!(" ({warnings})"));
     }
     if s.duplicates > 0 {
-        line.push_str(&format!(
-            "; {} retried HTTP requests skipped as duplicates",
-            s.duplicates
-        ));
+        line.push_str(&duplicates(s.duplicates));
     }
     line
 }
@@ -174,4 +168,10 @@ pub fn gh_escape(s: &str, property: bool) -> String {
         }
     }
     out
+}
+
+/// The summary's part on Logplex retries.
+fn duplicates(n: u64) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("; {n} retried HTTP request{s} skipped as duplicate{s}")
 }

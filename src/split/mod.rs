@@ -54,6 +54,14 @@ pub struct Limits {
     pub token: Option<Vec<u8>>,
 }
 
+impl Limits {
+    /// The most an HTTP request's body may hold, inflated: a drain POST holds many frames, so
+    /// 16 frames' worth.
+    pub fn max_body(&self) -> u64 {
+        self.max_frame.saturating_mul(16)
+    }
+}
+
 impl Splitter {
     /// A splitter for `format`; an HTTP one starts with no Frame-Ids seen
     /// ([`Splitter::new_http`] takes the run's).
@@ -67,9 +75,8 @@ impl Splitter {
     /// An HTTP splitter that knows the run's Frame-Ids so far (`seen`); get them back with
     /// [`Splitter::into_ids`].
     pub fn new_http(limits: &Limits, seen: RecentIds) -> Splitter {
-        // A drain POST holds many frames: allow a body 16 frames' worth.
         Splitter::Http(HttpSplitter::new(
-            limits.max_frame.saturating_mul(16),
+            limits.max_body(),
             limits.token.clone(),
             seen,
         ))

@@ -8,8 +8,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// The binary under test: this build's, or `DRAINPIPE_TEST_BIN` (to show that a new test
+/// fails on an older binary, such as the one an outside trial ran).
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_drainpipe"))
+    match std::env::var_os("DRAINPIPE_TEST_BIN") {
+        Some(p) => Command::new(p),
+        None => Command::new(env!("CARGO_BIN_EXE_drainpipe")),
+    }
 }
 
 pub fn testdata(name: &str) -> PathBuf {

@@ -18,7 +18,7 @@ use drainpipe::sink::convert::{ConvertSink, Destination};
 use drainpipe::sink::progress::Progress;
 use drainpipe::sink::report::{ReportFormat, ReportSink};
 use drainpipe::sink::summary::{summary_line, text_line};
-use drainpipe::sink::{Sink, Summary, Tee};
+use drainpipe::sink::{Seen, Sink, Summary, Tee};
 use drainpipe::source::detect::InputFormat;
 use drainpipe::source::{self as input, Input};
 use std::io::{self, IsTerminal, Write};
@@ -89,6 +89,13 @@ fn run_error(e: pipeline::RunError) -> anyhow::Error {
     }
 }
 
+/// Whether the run ended because stdout was closed (`drainpipe … | head`): the reader has what
+/// it wanted, and the exit code is that of what was found before.
+fn closed_stdout(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
 pub fn generate(what: Generate) -> ExitCode {
     let mut cmd = Cli::command();
     // Into memory first: clap_complete panics when its writer fails, and stdout can fail.
@@ -122,6 +129,10 @@ pub fn generate(what: Generate) -> ExitCode {
 
 /// The run's inputs: operands, then `--files-from`, expanded; notes for what a walk skipped.
 fn inputs(common: &CommonArgs) -> Result<Vec<Input>, Failure> {
+    // Before any message can name a path: a path may hold the token.
+    if let Some(t) = &common.drain_token {
+        drainpipe::diag::quote::keep_secret(t.as_bytes());
+    }
     let mut operands = common.files.clone();
     if let Some(list) = &common.files_from {
         // The list read from stdin, by `-` or any other name (/dev/stdin).
@@ -163,6 +174,19 @@ fn inputs(common: &CommonArgs) -> Result<Vec<Input>, Failure> {
             )));
         }
         operands.extend(listed);
+    }
+    // Stdin can be read only once: named twice (`- -`, or `-` and /dev/stdin on a pipe), the
+    // later one would read nothing. A regular file redirected to stdin is reopened by
+    // /dev/stdin, like any file named twice.
+    let reads_stdin =
+        |p: &Path| p.as_os_str() == "-" || (atomic::is_stdin_stream(p) && !atomic::is_stdin(p));
+    let mut named = operands.iter().filter(|p| reads_stdin(p));
+    if let (Some(a), Some(b)) = (named.next(), named.next()) {
+        return Err(Failure::Usage(format!(
+            "stdin is named twice ({} and {}): it can be read only once",
+            shown_path(a),
+            shown_path(b)
+        )));
     }
     let expanded = input::expand(&operands);
     for s in &expanded.skipped {
@@ -329,6 +353,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         }
     }
     let mut sink = ConvertSink::new(out, rejects);
+    let seen;
     let summary = match &mut report {
         Some(r) => {
             let label = format!(
@@ -336,13 +361,31 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
                 shown_path(a.report_json.as_deref().unwrap_or(Path::new("")))
             );
             let mut r = Labeled { sink: r, label };
-            pipeline::run(&list, &opts, &mut Tee(&mut sink, &mut r))
+            let mut tee = Tee(&mut sink, &mut r);
+            let mut w = Seen {
+                sink: &mut tee,
+                code: 0,
+            };
+            let s = pipeline::run(&list, &opts, &mut w);
+            seen = w.code;
+            s
         }
-        None => pipeline::run(&list, &opts, &mut sink),
+        None => {
+            let mut w = Seen {
+                sink: &mut sink,
+                code: 0,
+            };
+            let s = pipeline::run(&list, &opts, &mut w);
+            seen = w.code;
+            s
+        }
     }
     .map_err(run_error);
     drop(progress);
-    let summary = summary?;
+    let summary = match summary {
+        Err(e) if closed_stdout(&e) => return Ok(ExitCode::from(seen)),
+        s => s?,
+    };
     let ConvertSink {
         out,
         rejects,
@@ -369,7 +412,12 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
             );
         }
     } else {
-        out.finish().context("writing output")?;
+        if let Err(e) = out.finish().context("writing output") {
+            if closed_stdout(&e) {
+                return Ok(exit_code(&summary));
+            }
+            return Err(e.into());
+        }
         if let Some(r) = rejects {
             r.commit().context("writing --rejects")?;
         }
@@ -413,11 +461,24 @@ pub fn validate(a: ValidateArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         a.max_errors,
         list.len(),
     )?;
-    let summary = pipeline::run(&list, &opts, &mut sink).map_err(run_error);
+    let mut w = Seen {
+        sink: &mut sink,
+        code: 0,
+    };
+    let summary = pipeline::run(&list, &opts, &mut w).map_err(run_error);
+    let seen = w.code;
     drop(progress);
-    let summary = summary?;
+    let summary = match summary {
+        Err(e) if closed_stdout(&e) => return Ok(ExitCode::from(seen)),
+        s => s?,
+    };
     let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();
-    sink.finish(&summary, &names)?;
+    match sink.finish(&summary, &names) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        r => {
+            r?;
+        }
+    }
     Ok(exit_code(&summary))
 }
 

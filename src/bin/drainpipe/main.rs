@@ -10,7 +10,7 @@ mod commands;
 use args::{Cli, Command};
 use clap::{CommandFactory, FromArgMatches};
 use commands::Failure;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Prints on stderr. Whether stderr can take it changes nothing (README "Three ways to use it"): no panic, and the
@@ -27,15 +27,39 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// A command line clap refused, or `--help`/`--version`. A refused value is quoted in the
+/// message: a drain token pasted into the wrong option is masked there.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let text = if std::io::stderr().is_terminal() {
+        e.render().ansi().to_string()
+    } else {
+        e.render().to_string()
+    };
+    note!("{}", drainpipe::diag::quote::mask_tokens(text.trim_end()));
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let args = match args::normalise_args(std::env::args_os().collect()) {
         Ok(a) => a,
         Err(message) => return usage_error(&message),
     };
-    let matches = Cli::command().get_matches_from(args);
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => return clap_error(e),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(c) => c,
-        Err(e) => e.exit(),
+        Err(e) => return clap_error(e),
     };
     if let Some(what) = cli.generate {
         return commands::generate(what);

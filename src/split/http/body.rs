@@ -56,6 +56,21 @@ pub fn gunzip(raw: &[u8], limit: u64, at: usize) -> Result<Vec<u8>, Problem> {
     }
 }
 
+/// As much of a gzip body as inflates, up to `limit` bytes: all of it when it is sound, the
+/// bytes before the fault when not.
+pub fn inflate_prefix(raw: &[u8], limit: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut dec = flate2::read::MultiGzDecoder::new(raw).take(limit);
+    let mut block = [0u8; 16 * 1024];
+    while let Ok(n) = dec.read(&mut block) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&block[..n]);
+    }
+    out
+}
+
 /// What [`request_line_within`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestLine {

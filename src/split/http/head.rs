@@ -17,12 +17,16 @@ pub struct Head {
     pub chunked: bool,
     /// `Content-Encoding: gzip`.
     pub gzip: bool,
-    /// Where the `Logplex-Msg-Count` value is.
-    pub msg_count: Option<Range<usize>>,
-    /// Where the `Logplex-Frame-Id` value is.
+    /// Where each `Logplex-Msg-Count` value is, in order (a repeated header is checked
+    /// every time: none may disagree with the body).
+    pub msg_count: Vec<Range<usize>>,
+    /// Where the first non-empty `Logplex-Frame-Id` value is (an empty one identifies nothing,
+    /// so it cannot make a request a retry).
     pub frame_id: Option<Range<usize>>,
-    /// Where the `Logplex-Drain-Token` value is (never copied: it is a secret).
-    pub token: Option<Range<usize>>,
+    /// Where each `Logplex-Drain-Token` value is, in order (never copied: it is a secret).
+    /// With `--drain-token`, every one must match: a request cannot smuggle a wrong token
+    /// past the check by adding the right one.
+    pub token: Vec<Range<usize>>,
 }
 
 impl Head {
@@ -79,11 +83,13 @@ impl Head {
                     return Err(messages::unsupported_content_encoding(value.start, val));
                 }
             } else if name.eq_ignore_ascii_case(b"logplex-msg-count") {
-                head.msg_count = Some(value);
+                head.msg_count.push(value);
             } else if name.eq_ignore_ascii_case(b"logplex-frame-id") {
-                head.frame_id = Some(value);
+                if head.frame_id.is_none() && !value.is_empty() {
+                    head.frame_id = Some(value);
+                }
             } else if name.eq_ignore_ascii_case(b"logplex-drain-token") {
-                head.token = Some(value);
+                head.token.push(value);
             }
         }
         Ok(head)

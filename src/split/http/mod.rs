@@ -238,15 +238,17 @@ impl HttpSplitter {
             verdict: Verdict::Accept,
         });
         if let Some(want) = &self.token {
-            let refused = match head.token {
-                Some(got) if !same_secret(want, &buf[got.clone()]) => {
-                    Some(messages::token_differs(got.start))
-                }
-                None => Some(messages::token_missing(p)),
-                Some(_) => None,
+            let refused = match head
+                .token
+                .iter()
+                .find(|got| !same_secret(want, &buf[(*got).clone()]))
+            {
+                Some(got) => Some(messages::token_differs(got.start)),
+                None if head.token.is_empty() => Some(messages::token_missing(p)),
+                None => None,
             };
             if let Some(problem) = refused {
-                request.verdict = Verdict::Unauthorized(problem);
+                request.verdict = Verdict::Refused(problem);
                 return Step::Request(request);
             }
         }
@@ -258,8 +260,12 @@ impl HttpSplitter {
         if head.gzip {
             match gunzip(&request.raw_body(buf), self.max_request as u64, body_start) {
                 Ok(d) => request.decoded = Some(d),
-                // The request is delimited; only its body is bad.
-                Err(problem) => return Step::Error(problem, Some(end)),
+                // The request is delimited; only its body is bad. Rejected whole, as a
+                // request, so that its rejected bytes can be written without a token.
+                Err(problem) => {
+                    request.verdict = Verdict::Refused(problem);
+                    return Step::Request(request);
+                }
             }
         }
         // Only a request that was delivered counts as seen: a failed one is what Logplex
@@ -438,7 +444,7 @@ mod tests {
         let Event::Request(r) = &ev[0] else {
             unreachable!()
         };
-        assert_eq!(&input[r.msg_count.clone().unwrap()], b"1");
+        assert_eq!(&input[r.msg_count[0].clone()], b"1");
     }
 
     #[test]
@@ -464,9 +470,10 @@ mod tests {
         let shorter = format!("Content-Length: {}", gz.len() - 10);
         let pos = memmem::find(&fixed, declared.as_bytes()).unwrap();
         fixed.splice(pos..pos + declared.len(), shorter.bytes());
+        // Rejected whole, as a request (so that --rejects can write it inflated).
         let ev = scan(&mut splitter(None), &fixed);
         assert!(
-            matches!(&ev[0], Event::Error { problem, .. } if problem.code == Code::FrameTruncated),
+            matches!(&ev[0], Event::Request(r) if matches!(&r.verdict, Verdict::Refused(p) if p.code == Code::FrameTruncated)),
             "{ev:?}"
         );
     }
@@ -504,8 +511,8 @@ mod tests {
         );
         let v = verdicts(Some("d.good"));
         assert_eq!(v[..2], [Verdict::Accept, Verdict::Duplicate]);
-        assert!(matches!(v[2], Verdict::Unauthorized { .. }));
-        assert!(matches!(v[3], Verdict::Unauthorized { .. }));
+        assert!(matches!(v[2], Verdict::Refused { .. }));
+        assert!(matches!(v[3], Verdict::Refused { .. }));
     }
 
     #[test]

@@ -13,9 +13,10 @@ pub enum Verdict {
     Accept,
     /// Its `Logplex-Frame-Id` was already seen: a retry, skipped.
     Duplicate,
-    /// `--drain-token` is set and the request's token differs or is missing: the problem is
-    /// located where the header's value (or the request) starts.
-    Unauthorized(Problem),
+    /// Rejected whole: `--drain-token` is set and the request's token differs or is missing
+    /// (the problem is located where the header's value, or the request, starts), or its gzip
+    /// body does not inflate (located at the body).
+    Refused(Problem),
 }
 
 /// A complete request. Offsets index the splitter's buffer.
@@ -35,8 +36,8 @@ pub struct Request {
     /// The body inflated, for `Content-Encoding: gzip` (decoded while splitting: a body that
     /// does not decode is a failed delivery, and its Frame-Id must not count as seen).
     pub decoded: Option<Vec<u8>>,
-    /// The `Logplex-Msg-Count` value, if the header is present.
-    pub msg_count: Option<Range<usize>>,
+    /// Each `Logplex-Msg-Count` value, in order (none when the header is absent).
+    pub msg_count: Vec<Range<usize>>,
     /// Delivered, a retry, or refused.
     pub verdict: Verdict,
 }
@@ -49,10 +50,8 @@ impl Request {
         self.end += base;
         self.body_start += base;
         self.body.iter_mut().for_each(mv);
-        if let Some(r) = self.msg_count.as_mut() {
-            mv(r);
-        }
-        if let Verdict::Unauthorized(p) = &mut self.verdict {
+        self.msg_count.iter_mut().for_each(mv);
+        if let Verdict::Refused(p) = &mut self.verdict {
             p.at += base;
         }
     }
@@ -100,6 +99,59 @@ impl Request {
         }
     }
 
+    /// The request as `--rejects` gets it when it is rejected whole, or `None` for its bytes
+    /// in the capture. A gzip body is written inflated, as far as it inflates (at most
+    /// `limit` bytes), under the same head without its `Content-Length`, `Transfer-Encoding`
+    /// and `Content-Encoding` headers and with a `Content-Length` of the inflated body: a drain
+    /// token inside compressed bytes could not be overwritten, and the rejects must not carry
+    /// one.
+    pub fn for_rejects(&self, buf: &[u8], limit: u64) -> Option<Vec<u8>> {
+        if !self.gzip {
+            return None;
+        }
+        let body = super::body::inflate_prefix(&self.raw_body(buf), limit);
+        let head = &buf[self.start..self.body_start];
+        let eol: &[u8] = if head.ends_with(b"\r\n\r\n") {
+            b"\r\n"
+        } else {
+            b"\n"
+        };
+        let mut out = Vec::with_capacity(head.len() + body.len() + 32);
+        let mut dropping = false;
+        for line in head.split_inclusive(|&c| c == b'\n') {
+            if super::body::trim_eol(line).is_empty() {
+                break;
+            }
+            // A folded line belongs to the header before it.
+            if matches!(line.first(), Some(b' ' | b'\t')) && !out.is_empty() {
+                if !dropping {
+                    out.extend_from_slice(line);
+                }
+                continue;
+            }
+            let name = line
+                .split(|&c| c == b':')
+                .next()
+                .unwrap_or(&[])
+                .trim_ascii();
+            dropping = [
+                &b"content-length"[..],
+                b"transfer-encoding",
+                b"content-encoding",
+            ]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n));
+            if !dropping {
+                out.extend_from_slice(line);
+            }
+        }
+        out.extend_from_slice(format!("Content-Length: {}", body.len()).as_bytes());
+        out.extend_from_slice(eol);
+        out.extend_from_slice(eol);
+        out.extend_from_slice(&body);
+        Some(out)
+    }
+
     /// Whether the body's bytes sit in the capture as one run (no gzip, no chunks), so a
     /// rejected frame of it can be written from the capture itself.
     pub fn contiguous(&self) -> bool {
@@ -118,16 +170,17 @@ impl Request {
     /// The `msg-count` problem, if `Logplex-Msg-Count` is there and differs from `found`,
     /// the frames the body holds (see [`counts_as_frame`]).
     pub fn msg_count_problem(&self, buf: &[u8], found: u64) -> Option<Problem> {
-        let r = self.msg_count.as_ref()?;
-        let v = &buf[r.clone()];
-        match std::str::from_utf8(v)
-            .ok()
-            .and_then(|t| t.parse::<u64>().ok())
-        {
-            Some(n) if n == found => None,
-            Some(n) => Some(messages::msg_count_differs(r.start, n, found)),
-            None => Some(messages::msg_count_not_a_number(r.start, v)),
-        }
+        self.msg_count.iter().find_map(|r| {
+            let v = &buf[r.clone()];
+            match std::str::from_utf8(v)
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok())
+            {
+                Some(n) if n == found => None,
+                Some(n) => Some(messages::msg_count_differs(r.start, n, found)),
+                None => Some(messages::msg_count_not_a_number(r.start, v)),
+            }
+        })
     }
 }
 

@@ -1,0 +1,371 @@
+//! What the fourth outside trial of this wave found, one rule per test. Each test failed on the
+//! binary the trial ran (`DRAINPIPE_TEST_BIN=<that binary> cargo test --test fourth_trial`);
+//! expected values come from README's promises, computed here (the chunk decoder below is the
+//! test's own, not drainpipe's).
+
+mod common;
+use common::*;
+use std::process::Stdio;
+
+const TOKEN: &str = "d.0b6a7c1e-9f3d-4a2b-8c5e-7d1f2a3b4c5d";
+const MASKED: &str = "d.xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+/// A frame whose HOSTNAME is the drain token, as Heroku's HTTPS drains send it.
+fn token_frame(text: &str) -> String {
+    frame(&format!(
+        "<190>1 2026-03-01T12:00:00.000001+00:00 {TOKEN} app web.1 - {text}\n"
+    ))
+}
+
+/// `body` as chunked transfer coding, `size` bytes a chunk, with or without the last chunk.
+fn chunked(body: &[u8], size: usize, last: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in body.chunks(size) {
+        out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        out.extend_from_slice(c);
+        out.extend_from_slice(b"\r\n");
+    }
+    if last {
+        out.extend_from_slice(b"0\r\n\r\n");
+    }
+    out
+}
+
+/// The data of a chunked body (RFC 9112 §7.1), read by this test: sizes in hex, data, CRLF,
+/// up to the last chunk or the end.
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(i) = b.windows(2).position(|w| w == b"\r\n") {
+        let Ok(size) = usize::from_str_radix(std::str::from_utf8(&b[..i]).unwrap_or("x"), 16)
+        else {
+            break;
+        };
+        if size == 0 || b.len() < i + 2 + size {
+            break;
+        }
+        out.extend_from_slice(&b[i + 2..i + 2 + size]);
+        b = &b[i + 4 + size..];
+    }
+    out
+}
+
+/// The bytes after the first blank line (a request's body).
+fn body_of(request: &[u8]) -> &[u8] {
+    let i = request
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    &request[i + 4..]
+}
+
+/// Runs convert with `--rejects` into a temporary file; returns the output and the rejects.
+fn rejects_of(args: &[&str], input: &[u8]) -> (std::process::Output, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let rej = dir.path().join("rej.http");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--rejects", rej.to_str().unwrap()]);
+    let o = run(&all, input);
+    let bytes = std::fs::read(&rej).unwrap_or_default();
+    (o, bytes)
+}
+
+#[test]
+fn tokens_cut_by_chunk_framing_are_overwritten_in_rejects() {
+    // README: in --rejects every drain token is overwritten with x byte for byte. A chunked
+    // body's framing cut the token in pieces and each piece was left readable.
+    let body = format!("{}{}", token_frame("one"), token_frame("two"));
+    for size in [1, 3, 7, 12, 25, 40] {
+        for last in [true, false] {
+            let mut input = post(
+                "Transfer-Encoding: chunked\r\n",
+                &chunked(body.as_bytes(), size, last),
+            );
+            if !last {
+                // No last chunk: the request is malformed, and ends at the next request line.
+                input.extend(post("Content-Length: 0\r\n", b""));
+            }
+            let (o, rej) = rejects_of(&["--drain-token", "d.wrong", "--from", "http"], &input);
+            assert_eq!(code(&o), 1, "size {size} last {last}: {}", stderr(&o));
+            let data = dechunk(body_of(&rej));
+            let text = String::from_utf8_lossy(&data);
+            let hex: String = TOKEN[2..].chars().filter(|c| *c != '-').collect();
+            for k in 0..=hex.len() - 4 {
+                assert!(
+                    !text.replace('-', "").contains(&hex[k..k + 4]),
+                    "size {size} last {last}: {:?} in {text:?}",
+                    &hex[k..k + 4]
+                );
+            }
+            assert_eq!(text.matches(MASKED).count(), 2, "size {size}: {text:?}");
+            assert_eq!(data.len(), body.len(), "byte for byte");
+        }
+    }
+}
+
+#[test]
+fn a_gzip_body_of_a_rejected_request_is_written_inflated_without_its_tokens() {
+    // A gzip body went to --rejects compressed: `gzip -d` on it printed the token.
+    let body = format!("{}{}", token_frame("one"), token_frame("two"));
+    let z = gzip(body.as_bytes());
+    let cut = &z[..z.len() - 12]; // the trailer and some data gone: does not inflate whole
+    for (name, gz, cl) in [
+        ("sound", &z[..], true),
+        ("sound chunked", &z[..], false),
+        ("truncated", cut, true),
+    ] {
+        let input = if cl {
+            post(
+                &format!("Content-Encoding: gzip\r\nLogplex-Drain-Token: d.wrong2\r\nContent-Length: {}\r\n", gz.len()),
+                gz,
+            )
+        } else {
+            post(
+                "Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\nLogplex-Drain-Token: d.wrong2\r\n",
+                &chunked(gz, 50, true),
+            )
+        };
+        // Refused for its token (both), or for its body (the truncated one, any token).
+        let (o, rej) = rejects_of(&["--drain-token", "d.right", "--from", "http"], &input);
+        assert_eq!(code(&o), 1, "{name}: {}", stderr(&o));
+        let text = String::from_utf8_lossy(&rej).into_owned();
+        assert!(
+            !rej.windows(2).any(|w| w == [0x1f, 0x8b]),
+            "{name}: still gzip"
+        );
+        assert!(!text.contains(&TOKEN[2..10]), "{name}: {text:?}");
+        assert!(!text.contains("d.wrong2"), "{name}: header {text:?}");
+        if name != "truncated" {
+            assert_eq!(text.matches(MASKED).count(), 2, "{name}: {text:?}");
+            // It reads back as the same request: two valid frames (no --drain-token now).
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("rej.http");
+            std::fs::write(&f, &rej).unwrap();
+            let o = bin()
+                .args(["--fields", "message"])
+                .arg(&f)
+                .output()
+                .unwrap();
+            assert_eq!(
+                stdout(&o).lines().count(),
+                2,
+                "{name}: {}{}",
+                stdout(&o),
+                stderr(&o)
+            );
+        }
+    }
+}
+
+#[test]
+fn an_empty_frame_id_marks_no_retry() {
+    let mut input = Vec::new();
+    for (i, id) in ["", " ", "\t", ""].iter().enumerate() {
+        let f = good(&format!("m{i}"));
+        input.extend(post(
+            &format!("Logplex-Frame-Id: {id}\r\nContent-Length: {}\r\n", f.len()),
+            f.as_bytes(),
+        ));
+    }
+    let o = run(&["--fields", "message"], &input);
+    assert_eq!(stdout(&o).lines().count(), 4, "{}", stderr(&o));
+    assert!(!stderr(&o).contains("duplicate"), "{}", stderr(&o));
+}
+
+#[test]
+fn every_drain_token_header_must_match() {
+    let f = good("x");
+    let req = |tokens: &[&str]| {
+        let h: String = tokens
+            .iter()
+            .map(|t| format!("Logplex-Drain-Token: {t}\r\n"))
+            .collect();
+        post(&format!("{h}Content-Length: {}\r\n", f.len()), f.as_bytes())
+    };
+    for (tokens, want) in [
+        (&["d.bad", "d.good"][..], 1),
+        (&["d.good", "d.bad"][..], 1),
+        (&["d.good", "d.good"][..], 0),
+        (&["d.good"][..], 0),
+    ] {
+        let o = run(&["validate", "--drain-token", "d.good"], &req(tokens));
+        assert_eq!(code(&o), want, "{tokens:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn every_msg_count_header_is_checked() {
+    let f = good("x");
+    for (counts, want) in [(["5", "1"], 1), (["1", "5"], 1), (["1", "1"], 0)] {
+        let input = post(
+            &format!(
+                "Logplex-Msg-Count: {}\r\nLogplex-Msg-Count: {}\r\nContent-Length: {}\r\n",
+                counts[0],
+                counts[1],
+                f.len()
+            ),
+            f.as_bytes(),
+        );
+        let o = run(&["validate"], &input);
+        assert_eq!(code(&o), want, "{counts:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn utf8_is_checked_whatever_the_fields() {
+    let mut input = frame_bytes(b"<190>1 2026-03-01T10:00:00Z host app web.1 - bad \xff byte\n");
+    input.extend(good("fine").as_bytes());
+    let strict = run(&["--strict", "--fields", "timestamp"], &input);
+    assert_eq!(code(&strict), 1, "{}", stderr(&strict));
+    assert_eq!(stdout(&strict).lines().count(), 1);
+    // Without --strict, the warning is in --report-json as validate reports it.
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("r.json");
+    let o = run(
+        &[
+            "--fields",
+            "timestamp,app_name",
+            "--report-json",
+            r.to_str().unwrap(),
+        ],
+        &input,
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let got: serde_json::Value = serde_json::from_slice(&std::fs::read(&r).unwrap()).unwrap();
+    let want = report(&run(&["validate", "--report", "json"], &input));
+    assert_eq!(got["errors"], want["errors"]);
+    assert_eq!(got["summary"]["warnings"], 1);
+}
+
+/// Runs drainpipe with stdout read for one line and then closed; returns the exit code.
+fn closed_after_one_line(args: &[&str], input: &[u8]) -> i32 {
+    use std::io::{BufRead, Write};
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    drop(out);
+    let status = child.wait().unwrap();
+    feeder.join().unwrap();
+    status.code().expect("an exit code, not a signal")
+}
+
+#[test]
+fn a_closed_stdout_keeps_the_exit_code_of_what_was_found() {
+    // `drainpipe validate … | head` under `set -o pipefail` (GitHub Actions' bash) passed on a
+    // broken capture. Whether drainpipe meets the closed pipe or finishes first, the code is
+    // that of what it found: the expectation does not depend on timing.
+    let bad: Vec<u8> = (0..4000)
+        .flat_map(|_| {
+            frame("<190>1 2026-13-01T10:00:00Z host app web.1 - bad month\n").into_bytes()
+        })
+        .collect();
+    let fine: Vec<u8> = (0..4000)
+        .flat_map(|i| good(&format!("m{i}")).into_bytes())
+        .collect();
+    for report_format in ["text", "json", "github"] {
+        assert_eq!(
+            closed_after_one_line(&["validate", "--report", report_format, "-"], &bad),
+            1,
+            "{report_format}"
+        );
+    }
+    assert_eq!(
+        closed_after_one_line(
+            &["-"],
+            &bad.iter().chain(&fine).copied().collect::<Vec<u8>>()
+        ),
+        1
+    );
+    assert_eq!(
+        closed_after_one_line(&["/nonexistent/x.drain", "-"], &fine),
+        2
+    );
+    assert_eq!(closed_after_one_line(&["-"], &fine), 0);
+}
+
+#[test]
+fn stdin_can_be_named_only_once() {
+    let input = good("x");
+    for args in [
+        &["-", "-"][..],
+        &["-", "/dev/stdin"][..],
+        &["validate", "/dev/stdin", "-"][..],
+    ] {
+        let o = run(args, input.as_bytes());
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("stdin"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn the_token_value_and_token_headers_never_show_in_paths_or_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // A capture given to --files-from by mistake: its lines are taken for paths.
+    let cap = dir.path().join("posts.http");
+    std::fs::write(
+        &cap,
+        post(
+            "Logplex-Drain-Token: s3cret-value\r\nContent-Length: 0\r\n",
+            b"",
+        ),
+    )
+    .unwrap();
+    let o = bin()
+        .env("DRAINPIPE_DRAIN_TOKEN", "s3cret-value")
+        .args(["validate", "--report", "json", "--files-from"])
+        .arg(&cap)
+        .output()
+        .unwrap();
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!all.contains("s3cret"), "{all}");
+    // The same without --drain-token: a token header's value is never shown.
+    let o = bin()
+        .args(["validate", "--files-from"])
+        .arg(&cap)
+        .output()
+        .unwrap();
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!all.contains("s3cret"), "{all}");
+    // A file named like the token.
+    let named = dir.path().join("mysecret-0042");
+    std::fs::write(&named, good("x")).unwrap();
+    let o = bin()
+        .args([
+            "validate",
+            "--report",
+            "json",
+            "--drain-token",
+            "mysecret-0042",
+        ])
+        .arg(&named)
+        .output()
+        .unwrap();
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!all.contains("mysecret-0042"), "{all}");
+    // A token pasted into the wrong option.
+    for args in [
+        &["--threads", TOKEN][..],
+        &["validate", "--report", TOKEN][..],
+        &["--fields", TOKEN][..],
+    ] {
+        let o = run(args, b"");
+        assert_eq!(code(&o), 2);
+        assert!(
+            !stderr(&o).contains(&TOKEN[2..]),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("d.[redacted]"), "{}", stderr(&o));
+    }
+}
