@@ -369,3 +369,31 @@ fn the_token_value_and_token_headers_never_show_in_paths_or_usage_errors() {
         assert!(stderr(&o).contains("d.[redacted]"), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn a_frame_without_a_newline_leaves_a_quiet_live_pipe_at_once() {
+    // README: on a pipe each record leaves within ~100 ms of its last byte. A frame with no
+    // newline after it waited for the next frame (or the end of input).
+    use std::io::Write;
+    let (mut child, mut stdin, mut lines) = live(&["--fields", "message", "-"]);
+    let first = frame("<190>1 2026-03-01T10:00:00Z host app web.1 - no newline");
+    stdin.write_all(first.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for l in lines.by_ref() {
+            if tx.send(l.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(3));
+    assert_eq!(got.as_deref(), Ok(r#"{"message":"no newline"}"#));
+    // The next frame is read as usual, right after it.
+    stdin.write_all(good("second").as_bytes()).unwrap();
+    drop(stdin);
+    let got = rx.recv_timeout(std::time::Duration::from_secs(3));
+    assert_eq!(got.as_deref(), Ok(r#"{"message":"second"}"#));
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    reader.join().unwrap();
+}

@@ -27,7 +27,8 @@ pub enum End {
     /// More may follow at any time.
     More,
     /// A live input has gone quiet: nothing more has arrived for a while. A `heroku logs`
-    /// message whose lines are all here is taken as complete, so a live pipe streams.
+    /// message whose lines are all here is taken as complete, and so is an octet frame that
+    /// ends where the bytes end (no newline after it), so a live pipe streams.
     Idle,
     /// End of input.
     Eof,
@@ -96,6 +97,7 @@ impl Splitter {
     /// Scans `buf`: appends events to `out` and returns how many leading bytes are done with.
     pub fn scan(&mut self, buf: &[u8], end: End, out: &mut Vec<Event>) -> usize {
         match self {
+            Splitter::Octet(f) if end == End::Idle => f.scan_live(buf, true, out),
             Splitter::Octet(f) => f.scan(buf, end == End::Eof, out),
             Splitter::Lines(l) => l.scan(buf, end, out),
             Splitter::Http(h) => h.scan(buf, end == End::Eof, out),

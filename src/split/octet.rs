@@ -26,6 +26,11 @@ pub struct Framer {
     max_frame: u64,
     lenient: bool,
     state: State,
+    /// The bytes after the buffer are not here yet and the live input has gone quiet
+    /// ([`End::Idle`](super::End::Idle)): a frame that ends exactly at the buffer's end is
+    /// taken as delimited, so a sender that puts no newline after its frames still streams.
+    /// Set for each scan.
+    quiet: bool,
 }
 
 /// What starts at a position.
@@ -45,6 +50,7 @@ impl Framer {
             max_frame,
             lenient: false,
             state: State::Units,
+            quiet: false,
         }
     }
 
@@ -53,6 +59,15 @@ impl Framer {
     pub fn lenient(mut self, yes: bool) -> Framer {
         self.lenient = yes;
         self
+    }
+
+    /// As [`Framer::scan`], the live input having gone quiet after `buf` (`quiet`): a frame
+    /// that ends exactly at the end of `buf` is complete.
+    pub fn scan_live(&mut self, buf: &[u8], quiet: bool, out: &mut Vec<Event>) -> usize {
+        self.quiet = quiet;
+        let n = self.scan(buf, false, out);
+        self.quiet = false;
+        n
     }
 
     /// Scans `buf`, appending events to `out`, and returns how many leading bytes of `buf` are
@@ -154,7 +169,7 @@ impl Framer {
         if buf[end - 1] == b'\n' {
             return Decision::Frame(frame, end);
         }
-        match delimited(buf, end, eof) {
+        match delimited(buf, end, eof || (self.quiet && end == buf.len())) {
             Looks::Yes => Decision::Frame(frame, end),
             Looks::NeedMore => Decision::NeedMore,
             Looks::No if self.lenient => self.lenient_frame(buf, p, body, len, eof),
