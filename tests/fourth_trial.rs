@@ -5,7 +5,6 @@
 
 mod common;
 use common::*;
-use std::process::Stdio;
 
 const TOKEN: &str = "d.0b6a7c1e-9f3d-4a2b-8c5e-7d1f2a3b4c5d";
 const MASKED: &str = "d.xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
@@ -238,19 +237,10 @@ fn utf8_is_checked_whatever_the_fields() {
 
 /// Runs drainpipe with stdout read for one line and then closed; returns the exit code.
 fn closed_after_one_line(args: &[&str], input: &[u8]) -> i32 {
-    use std::io::{BufRead, Write};
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
+    use std::io::BufRead;
+    let mut cmd = bin();
+    cmd.args(args);
+    let (mut child, feeder) = spawn_fed(cmd, input);
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();

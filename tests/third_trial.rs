@@ -493,22 +493,12 @@ fn drain_tokens_are_overwritten_in_rejects_and_the_token_value_is_never_quoted()
     );
     let dir = tempfile::tempdir().unwrap();
     let rj = dir.path().join("real.rej");
-    let o = bin()
-        .env("DRAINPIPE_DRAIN_TOKEN", t)
+    let mut cmd = bin();
+    cmd.env("DRAINPIPE_DRAIN_TOKEN", t)
         .args(["-o", "/dev/null", "--rejects"])
         .arg(&rj)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(req.as_bytes())?;
-            c.wait()
-        })
-        .unwrap();
-    assert_eq!(o.code(), Some(1));
+        .arg("-");
+    assert_eq!(code(&run_cmd(cmd, req.as_bytes())), 1);
     let rejected = std::fs::read(&rj).unwrap();
     let text = String::from_utf8_lossy(&rejected);
     assert!(!text.contains("3f2504e0"), "{text}");
@@ -532,21 +522,11 @@ fn drain_tokens_are_overwritten_in_rejects_and_the_token_value_is_never_quoted()
         assert!(!stdout(&o).contains(secret), "{}", stdout(&o));
     }
     let rj = dir.path().join("s.rej");
-    let o = bin()
-        .args(["--drain-token", secret, "-o", "/dev/null", "--rejects"])
+    let mut cmd = bin();
+    cmd.args(["--drain-token", secret, "-o", "/dev/null", "--rejects"])
         .arg(&rj)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(capture.as_bytes())?;
-            c.wait()
-        })
-        .unwrap();
-    assert_eq!(o.code(), Some(1));
+        .arg("-");
+    assert_eq!(code(&run_cmd(cmd, capture.as_bytes())), 1);
     let rejected = std::fs::read_to_string(&rj).unwrap();
     assert!(!rejected.contains(secret), "{rejected}");
 }

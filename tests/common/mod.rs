@@ -25,8 +25,26 @@ pub fn testdata(name: &str) -> PathBuf {
 
 /// Runs drainpipe with `args`, feeding `stdin`.
 pub fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = bin()
-        .args(args)
+    let mut cmd = bin();
+    cmd.args(args);
+    run_cmd(cmd, stdin)
+}
+
+/// Runs `cmd`, feeding `stdin`; stdout and stderr are captured.
+pub fn run_cmd(cmd: Command, stdin: &[u8]) -> Output {
+    let (child, feeder) = spawn_fed(cmd, stdin);
+    let out = child.wait_with_output().expect("wait");
+    feeder.join().unwrap();
+    out
+}
+
+/// Starts `cmd` with stdout and stderr piped and `stdin` written to its stdin from a thread
+/// (which ends when all is written or the child stops reading).
+pub fn spawn_fed(
+    mut cmd: Command,
+    stdin: &[u8],
+) -> (std::process::Child, std::thread::JoinHandle<()>) {
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -37,9 +55,7 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Output {
     let feeder = std::thread::spawn(move || {
         let _ = input.write_all(&data);
     });
-    let out = child.wait_with_output().expect("wait");
-    feeder.join().unwrap();
-    out
+    (child, feeder)
 }
 
 /// Starts drainpipe on a pipe kept open, as a live tail would feed it: returns the child, its
