@@ -40,6 +40,8 @@ Cases of expand.drain (rule of the `--expand` section each one tests)
       connect=ms, service=5MS, status=20x, bytes=1.5
   R6  18 digits (kept) and 19 digits (null); leading zeros            1-18 ASCII digits
   R7  duplicate keys (at, status first invalid, path, connect)       first occurrence wins
+  R7b connect_ms=fast service_ms=7 service=3ms connect=1ms            typed by member name; one
+                                                                       member a name, first wins
   R8  router lines that are not logfmt (unterminated quote, a tab,   no object at all
       bare words only)
   R9  bare keys (canary, count#y) and sample#x=1 in a router line     bare keys ignored; no
@@ -400,11 +402,13 @@ def expand(rec):
             seen.add(key)
             if key in ("connect", "service"):
                 m = ROUTER_MS.fullmatch(val)
-                router[key + "_ms"] = int(m[1]) if m else None
-            elif key in ("status", "bytes"):
-                router[key] = int(val) if ROUTER_INT.fullmatch(val) else None
+                name, value = key + "_ms", (int(m[1]) if m else None)
+            elif key in ("status", "bytes", "connect_ms", "service_ms"):
+                name, value = key, (int(val) if ROUTER_INT.fullmatch(val) else None)
             else:
-                router[key] = val if val != "" else None      # empty: null
+                name, value = key, (val if val != "" else None)   # empty: null
+            if name not in router:                                # one member a name: first
+                router[name] = value
         return {"router": router}
     metrics, fields = {}, {}
     for key, eq, val in toks:
@@ -486,6 +490,9 @@ EXPAND_CASES = [
     (ROUTER, b'at=info at=error status=abc status=200 path="/first" path="/second" '
              b'connect=1ms connect=2ms',
      b"\n", {"router": {"at": "info", "status": None, "path": "/first", "connect_ms": 1}}),
+    # R7b: keys spelled as the typed members are typed; `connect` and `connect_ms` are one member
+    (ROUTER, b"at=info connect_ms=fast service_ms=7 service=3ms connect=1ms",
+     b"\n", {"router": {"at": "info", "connect_ms": None, "service_ms": 7}}),
     # R8
     (ROUTER, b'at=info path="/unterminated method=GET', b"\n", {}),
     (ROUTER, b"at=info\tmethod=GET status=200", b"\n", {}),

@@ -387,3 +387,157 @@ fn a_frame_without_a_newline_leaves_a_quiet_live_pipe_at_once() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
     reader.join().unwrap();
 }
+
+// The fifth outside trial of this wave (run on the binary with the fixes above), one rule per
+// test; each failed on the binary it ran (`DRAINPIPE_TEST_BIN=<that binary>`).
+
+/// Four frames, one of them rejected (a bad month).
+fn one_bad() -> String {
+    format!(
+        "{}{}{}",
+        good("a"),
+        frame("<190>1 2026-13-01T10:00:00Z host app web.1 - bad month\n"),
+        good("b")
+    )
+}
+
+/// Runs `script` under bash in `dir` with `$D` the binary under test; returns (stdout, stderr).
+fn sh(dir: &std::path::Path, script: &str) -> (String, String) {
+    let d = std::env::var_os("DRAINPIPE_TEST_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_drainpipe").into());
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("D", d)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (stdout(&o), stderr(&o))
+}
+
+#[test]
+fn a_side_output_whose_reader_is_gone_is_an_error() {
+    // It ended the run quietly with exit 0, as a closed stdout does: with --report-json every
+    // record was lost, with --rejects the rejects were.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.drain"), one_bad()).unwrap();
+    for flag in ["--report-json", "--rejects"] {
+        // fd 3 is a pipe whose reader (`true`) is gone by the time drainpipe writes.
+        let script = format!(
+            r#"{{ (sleep 0.3; exec "$D" in.drain {flag} /dev/fd/3 3>&1 >&4 2>&5) | true; echo "${{PIPESTATUS[0]}}"; }} 4>recs.nd 5>err.txt; cat err.txt"#
+        );
+        let (out, _) = sh(dir.path(), &script);
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), Some("2"), "{flag}: {out}");
+        let err: String = lines.collect();
+        assert!(err.contains(flag), "{flag}: {err}");
+        // With -o, the file is not created.
+        let script = format!(
+            r#"rm -f out.nd; {{ (sleep 0.3; exec "$D" in.drain -o out.nd {flag} /dev/fd/3 3>&1 2>/dev/null) | true; echo "${{PIPESTATUS[0]}}"; }}; ls out.nd 2>&1 || true"#
+        );
+        let (out, _) = sh(dir.path(), &script);
+        assert!(out.starts_with("2\n"), "{flag}: {out}");
+        assert!(out.contains("No such file"), "{flag}: {out}");
+    }
+}
+
+#[test]
+fn no_output_is_committed_when_another_fails_at_the_end() {
+    // -o was renamed into place before --rejects failed (exit 2): README says -o is not
+    // created when the run fails.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("in.drain"), one_bad()).unwrap();
+    for side in [
+        &["--rejects", "/dev/full"][..],
+        &["--report-json", "/dev/full"][..],
+        &["--rejects", "/dev/full", "--report-json", "r.json"][..],
+    ] {
+        let o = bin()
+            .current_dir(d)
+            .args(["in.drain", "-o", "out.nd"])
+            .args(side)
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 2, "{side:?}");
+        assert!(!d.join("out.nd").exists(), "{side:?}");
+        assert!(!d.join("r.json").exists(), "{side:?}");
+        assert!(stderr(&o).contains(side[0]), "{side:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn on_error_fail_shows_the_frame_it_stopped_at() {
+    // Under --strict, an unjoined chain is an error that rejects no frame: the run goes on
+    // past it, and the frame that stops it is the one to print.
+    let pg = |m: &str| {
+        frame(&format!(
+            "<190>1 2026-03-01T10:00:00Z host app postgres.1 - {m}\n"
+        ))
+    };
+    let input = format!(
+        "{}{}{}{}{}",
+        good("first"),
+        pg("[7-2] orphan"),
+        good("after"),
+        frame("<190>1 2026-13-01T00:00:00Z host app web.1 - stop here\n"),
+        good("never")
+    );
+    let o = run(
+        &[
+            "--rejoin",
+            "--strict",
+            "--on-error",
+            "fail",
+            "--fields",
+            "message",
+        ],
+        input.as_bytes(),
+    );
+    assert_eq!(code(&o), 1);
+    assert!(!stdout(&o).contains("never"), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains("<stdin>:4:11: error[timestamp]"), "{err}");
+    assert!(
+        err.contains("first: <stdin>:4:11 timestamp; stopped there"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_token_value_in_any_form_is_masked_in_usage_errors() {
+    for via_env in [true, false] {
+        for bad in [
+            &["--fields", "Xsecret9"][..],
+            &["--threads", "Xsecret9"][..],
+            &["--to", "Xsecret9"][..],
+        ] {
+            let mut c = bin();
+            if via_env {
+                c.env("DRAINPIPE_DRAIN_TOKEN", "Xsecret9");
+            } else {
+                c.args(["--drain-token", "Xsecret9"]);
+            }
+            let o = c.args(bad).output().unwrap();
+            assert_eq!(code(&o), 2, "{bad:?}");
+            assert!(!stderr(&o).contains("Xsecret9"), "{bad:?}: {}", stderr(&o));
+        }
+    }
+}
+
+#[test]
+fn help_into_a_full_device_is_an_error() {
+    for arg in ["--help", "--version"] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = bin().arg(arg).stdout(full).output().unwrap();
+        assert_eq!(code(&o), 2, "{arg}");
+        assert!(
+            stderr(&o).contains("No space left"),
+            "{arg}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -233,7 +233,9 @@ pub fn expand<'m>(app: Option<&str>, process: Option<&str>, message: &'m str) ->
             let member = match key {
                 "connect" => ("connect_ms", int(&value, true)),
                 "service" => ("service_ms", int(&value, true)),
-                "status" | "bytes" => (key, int(&value, false)),
+                // Spelled as the members `connect` and `service` become, they are typed as
+                // those are (the schema declares them integers): digits, no unit.
+                "status" | "bytes" | "connect_ms" | "service_ms" => (key, int(&value, false)),
                 _ if value.is_empty() => (key, RouterValue::Null),
                 _ => (key, RouterValue::Str(value)),
             };
@@ -430,6 +432,16 @@ mod tests {
         );
         let names: Vec<&str> = e.router.unwrap().iter().map(|m| m.0).collect();
         assert_eq!(names, ["connect_ms", "at"]);
+        // A key spelled as a typed member is typed too, whichever comes first.
+        let e = expand(
+            Some("heroku"),
+            Some("router"),
+            "connect_ms=fast service_ms=7 service=3ms",
+        );
+        let r = e.router.unwrap();
+        assert_eq!(r[0], ("connect_ms", RouterValue::Null));
+        assert_eq!(r[1], ("service_ms", RouterValue::Int(7)));
+        assert_eq!(r.len(), 2);
     }
 
     #[test]

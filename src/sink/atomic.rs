@@ -40,8 +40,12 @@ fn temp_files() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// Removes this process's temporary files when SIGINT, SIGTERM or SIGHUP arrives, then lets the
 /// signal end the process as it would have (so the exit status still shows the signal).
 pub fn cleanup_on_signals() -> io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    use signal_hook::consts::{SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+    // Every signal whose default action ends the process and that a user or a supervisor
+    // sends (SIGKILL cannot be caught; SIGPIPE is ignored by Rust's runtime: a write error).
+    let mut signals = signal_hook::iterator::Signals::new([
+        SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+    ])?;
     std::thread::Builder::new()
         .name("drainpipe-signals".into())
         .spawn(move || {

@@ -2,7 +2,7 @@
 //! error kept for the summary line (README "Commands and options").
 
 use super::atomic::AtomicFile;
-use super::summary::text_line;
+use super::summary::{rejects_frame, text_line};
 use super::Sink;
 use crate::diag::quote::redact_token;
 use crate::diag::{Diagnostic, Severity};
@@ -34,7 +34,7 @@ impl Destination {
     pub fn finish(self) -> io::Result<()> {
         match self {
             Destination::Stdout(mut w) => w.flush(),
-            Destination::File(f) => f.commit(),
+            Destination::File(f) => f.commit().map_err(|e| side_error("-o", e)),
         }
     }
 }
@@ -49,6 +49,9 @@ pub struct ConvertSink {
     /// The first bad frame (its input's name, and where), for `--on-error fail` and the
     /// summary line.
     pub first_error: Option<(String, Diagnostic)>,
+    /// The first error that rejected a frame: where `--on-error fail` stopped (an error that
+    /// rejects none, such as an unjoined chain under `--strict`, may come before it).
+    pub first_rejection: Option<(String, Diagnostic)>,
     /// Problems with whole inputs (unreadable, empty), printed as they happen.
     pub stderr: Box<dyn Write + Send>,
 }
@@ -60,14 +63,28 @@ impl ConvertSink {
             out,
             rejects,
             first_error: None,
+            first_rejection: None,
             stderr: Box::new(io::stderr()),
         }
     }
 }
 
+/// A failure of an output other than stdout, named by `what`. A broken pipe there is an error
+/// like any other: only a closed stdout ends a run quietly (`drainpipe … | head`).
+pub fn side_error(what: &str, e: io::Error) -> io::Error {
+    let kind = match e.kind() {
+        io::ErrorKind::BrokenPipe => io::ErrorKind::Other,
+        k => k,
+    };
+    io::Error::new(kind, format!("{what}: {e}"))
+}
+
 impl Sink for ConvertSink {
     fn output(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.out.writer().write_all(bytes)
+        match &mut self.out {
+            Destination::Stdout(w) => w.write_all(bytes),
+            Destination::File(f) => f.write_all(bytes).map_err(|e| side_error("-o", e)),
+        }
     }
 
     fn rejected(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -75,7 +92,9 @@ impl Sink for ConvertSink {
             // Drain tokens must not leave in rejected bytes, whatever format the input was
             // read as (a cut-off HTTP capture can look like octet frames). The pipeline hands
             // rejected regions over at line starts, so a header line is never split.
-            Some(r) => r.write_all(&redact_token(bytes)),
+            Some(r) => r
+                .write_all(&redact_token(bytes))
+                .map_err(|e| side_error("--rejects", e)),
             None => Ok(()),
         }
     }
@@ -89,6 +108,13 @@ impl Sink for ConvertSink {
         // problems (line 0) are printed above as they happen.
         if d.severity == Severity::Error && d.line > 0 && self.first_error.is_none() {
             self.first_error = Some((input_name.to_string(), d.clone()));
+        }
+        if d.severity == Severity::Error
+            && d.line > 0
+            && rejects_frame(d.code)
+            && self.first_rejection.is_none()
+        {
+            self.first_rejection = Some((input_name.to_string(), d.clone()));
         }
         Ok(())
     }

@@ -39,8 +39,9 @@ pub fn counts_by_code(s: &Summary, severity: Severity) -> String {
         .join(", ")
 }
 
-/// Whether an error with `code` rejects its frame (or region).
-fn rejects_frame(code: Code) -> bool {
+/// Whether an error with `code` rejects its frame (or region): the errors `--on-error fail`
+/// stops at.
+pub fn rejects_frame(code: Code) -> bool {
     !matches!(
         code,
         Code::MsgCount | Code::Format | Code::Io | Code::Rejoin

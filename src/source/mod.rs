@@ -70,8 +70,20 @@ pub const TEMP_MARK: &str = ".drainpipe-";
 
 /// Whether `name` is one of drainpipe's temporary output files.
 pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
-    let n = name.to_string_lossy();
-    n.starts_with('.') && n.ends_with(".tmp") && n.contains(TEMP_MARK)
+    use std::os::unix::ffi::OsStrExt;
+    // `.NAME.drainpipe-` and 8 random letters or digits, then `.tmp`: exactly what
+    // `AtomicFile` creates, nothing more.
+    let n = name.as_bytes();
+    let Some(stem) = n.strip_suffix(b".tmp") else {
+        return false;
+    };
+    let Some(head) = stem.len().checked_sub(8).map(|k| &stem[..k]) else {
+        return false;
+    };
+    n.starts_with(b".")
+        && stem[head.len()..].iter().all(u8::is_ascii_alphanumeric)
+        && head.ends_with(TEMP_MARK.as_bytes())
+        && head.len() > TEMP_MARK.len()
 }
 
 /// Expands the command line's operands: `-` is stdin, a directory is every regular file under

@@ -14,7 +14,7 @@ use drainpipe::diag::Diagnostic;
 use drainpipe::encode::{Encoder, OutputFormat, RunIdentity};
 use drainpipe::pipeline::{self, Mode, Options};
 use drainpipe::sink::atomic::{self, AtomicFile, StdStream};
-use drainpipe::sink::convert::{ConvertSink, Destination};
+use drainpipe::sink::convert::{side_error, ConvertSink, Destination};
 use drainpipe::sink::progress::Progress;
 use drainpipe::sink::report::{ReportFormat, ReportSink};
 use drainpipe::sink::summary::{summary_line, text_line};
@@ -57,7 +57,7 @@ struct Labeled<'a> {
 
 impl Labeled<'_> {
     fn label(&self, r: io::Result<()>) -> io::Result<()> {
-        r.map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.label)))
+        r.map_err(|e| side_error(&self.label, e))
     }
 }
 
@@ -390,8 +390,15 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         out,
         rejects,
         first_error,
+        first_rejection,
         ..
     } = sink;
+    // Stopped by --on-error fail: the frame it stopped at is the one to show.
+    let first_error = if summary.stopped {
+        first_rejection
+    } else {
+        first_error
+    };
     if summary.stopped {
         // --on-error fail: no output file, the error in full.
         if let Some((name, d)) = &first_error {
@@ -412,6 +419,31 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
             );
         }
     } else {
+        // Every output is written out before any is committed: one that fails leaves the
+        // others unwritten too (-o is not created when the run fails).
+        let mut rejects = rejects;
+        if let Some(r) = &mut rejects {
+            r.flush()
+                .map_err(|e| side_error("--rejects", e))
+                .context("writing output")?;
+        }
+        let label = || {
+            format!(
+                "writing --report-json {}",
+                shown_path(a.report_json.as_deref().unwrap_or(Path::new("")))
+            )
+        };
+        let report = match report {
+            Some(r) => {
+                let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();
+                Some(
+                    r.finish(&summary, &names)
+                        .map_err(|e| side_error("--report-json", e))
+                        .with_context(label)?,
+                )
+            }
+            None => None,
+        };
         if let Err(e) = out.finish().context("writing output") {
             if closed_stdout(&e) {
                 return Ok(exit_code(&summary));
@@ -419,19 +451,13 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
             return Err(e.into());
         }
         if let Some(r) = rejects {
-            r.commit().context("writing --rejects")?;
+            r.commit()
+                .map_err(|e| side_error("--rejects", e))
+                .context("writing output")?;
         }
         if let Some(r) = report {
-            let names: Vec<String> = list.iter().map(|i| opts.name_of(i)).collect();
-            let label = || {
-                format!(
-                    "writing --report-json {}",
-                    shown_path(a.report_json.as_deref().unwrap_or(Path::new("")))
-                )
-            };
-            r.finish(&summary, &names)
-                .with_context(label)?
-                .commit()
+            r.commit()
+                .map_err(|e| side_error("--report-json", e))
                 .with_context(label)?;
         }
     }

@@ -23,6 +23,7 @@ macro_rules! note {
 
 /// A usage error: clap's style, exit 2, nothing touched.
 fn usage_error(message: &str) -> ExitCode {
+    let message = drainpipe::diag::quote::mask_tokens(message);
     note!("drainpipe: error: {message}\n\nFor more information, try '--help'.");
     ExitCode::from(2)
 }
@@ -31,12 +32,24 @@ fn usage_error(message: &str) -> ExitCode {
 /// message: a drain token pasted into the wrong option is masked there.
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        // Printed here rather than by clap, which ignores a failing stdout (`--help >/dev/full`).
+        let text = if io::stdout().is_terminal() {
+            e.render().ansi().to_string()
+        } else {
+            e.render().to_string()
+        };
+        let mut out = io::stdout().lock();
+        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                note!("drainpipe: error: writing to stdout: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         e.exit()
     }
     let text = if std::io::stderr().is_terminal() {
@@ -48,8 +61,33 @@ fn clap_error(e: clap::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The drain token the command line gives (`--drain-token T`, `--drain-token=T`, else
+/// `DRAINPIPE_DRAIN_TOKEN`), made a secret before anything can quote it, a usage error
+/// included.
+fn keep_token_secret(args: &[std::ffi::OsString]) {
+    use std::os::unix::ffi::OsStrExt;
+    let mut token = None;
+    for (i, a) in args.iter().enumerate() {
+        let b = a.as_bytes();
+        if b == b"--" {
+            break;
+        } else if b == b"--drain-token" {
+            token = args.get(i + 1).map(|t| t.as_bytes().to_vec());
+        } else if let Some(t) = b.strip_prefix(b"--drain-token=") {
+            token = Some(t.to_vec());
+        }
+    }
+    let token =
+        token.or_else(|| std::env::var_os("DRAINPIPE_DRAIN_TOKEN").map(|t| t.as_bytes().to_vec()));
+    if let Some(t) = token {
+        drainpipe::diag::quote::keep_secret(&t);
+    }
+}
+
 fn main() -> ExitCode {
-    let args = match args::normalise_args(std::env::args_os().collect()) {
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    keep_token_secret(&raw);
+    let args = match args::normalise_args(raw) {
         Ok(a) => a,
         Err(message) => return usage_error(&message),
     };
