@@ -125,9 +125,11 @@ fn hidden(c: char) -> bool {
 pub fn mask_tokens(name: &str) -> std::borrow::Cow<'_, str> {
     let b = name.as_bytes();
     let secret = secret();
-    let header = memchr::memmem::find_iter(&b.to_ascii_lowercase(), b"logplex-drain-token")
-        .next()
-        .map(|i| i + "logplex-drain-token".len());
+    const HEADER: &[u8] = b"logplex-drain-token";
+    let header = b
+        .windows(HEADER.len())
+        .position(|w| w.eq_ignore_ascii_case(HEADER))
+        .map(|i| i + HEADER.len());
     if let Some(end) = header {
         // A token header pasted as a path (a capture given to --files-from): nothing after
         // the header's name is shown. The name is ASCII: `end` is a character boundary.
