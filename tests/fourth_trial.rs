@@ -541,3 +541,127 @@ fn help_into_a_full_device_is_an_error() {
         );
     }
 }
+
+// The sixth outside trial of this wave, one rule per test; each failed on the binary it ran.
+
+#[test]
+fn rejects_are_the_same_bytes_and_keep_no_token_at_any_block_size() {
+    // A token in a rejected region that crosses a read block was only partly overwritten
+    // (its tail, up to 19 hex digits, stayed), and the rejects depended on the block size.
+    let mut input = String::new();
+    for i in 0..40 {
+        input.push_str(&good(&format!("filler {i} {}", "f".repeat(i * 7))));
+        if i % 9 == 4 {
+            input.push_str(&format!("junk {TOKEN} here\n"));
+        }
+        if i % 13 == 6 {
+            // A LEN that runs into the next frame on the same line: frame-overrun.
+            let inner =
+                format!("<190>1 2026-03-01T12:00:00.123456+00:00 host app web.1 - {TOKEN} here\n");
+            input.push_str(&format!(
+                "103 <190>1 2026-03-01T12:00:00.123456+00:00 host app web{}{inner}",
+                frame(&inner)
+            ));
+        }
+    }
+    let hex: String = TOKEN[2..].chars().filter(|c| *c != '-').collect();
+    let mut seen: Option<Vec<u8>> = None;
+    for block in ["64", "65", "66", "100", "333", "1000", "1M"] {
+        let (o, rej) = rejects_of(
+            &["--block-size", block, "-o", "/dev/null"],
+            input.as_bytes(),
+        );
+        assert_eq!(code(&o), 1, "{block}: {}", stderr(&o));
+        let text = String::from_utf8_lossy(&rej).replace('-', "");
+        for k in 0..=hex.len() - 4 {
+            assert!(
+                !text.contains(&hex[k..k + 4]),
+                "{block}: {:?} in {text}",
+                &hex[k..k + 4]
+            );
+        }
+        match &seen {
+            None => seen = Some(rej),
+            Some(s) => assert!(*s == rej, "{block}: rejects differ"),
+        }
+    }
+}
+
+#[test]
+fn blank_lines_before_the_first_unit_are_passed_over_with_from_too() {
+    // `--from` skips the detection, not the rule for what comes before the first unit.
+    let cases = [
+        ("octet", good("x")),
+        (
+            "syslog",
+            "<190>1 2026-03-01T12:00:00Z host app web.1 - x\n".to_string(),
+        ),
+        (
+            "cli",
+            "2026-03-01T12:00:00+00:00 app[web.1]: x\n".to_string(),
+        ),
+    ];
+    for (from, unit) in cases {
+        for lead in ["  \n", "\t\r\n", "\x1b[0m\n", "\n \n\x1b[2m \x1b[22m\n"] {
+            let input = format!("{lead}{unit}");
+            let with = run(
+                &["validate", "--report", "json", "--from", from],
+                input.as_bytes(),
+            );
+            let without = run(&["validate", "--report", "json"], input.as_bytes());
+            assert_eq!(code(&with), 0, "{from} {lead:?}: {}", stdout(&with));
+            assert_eq!(
+                report(&with)["summary"],
+                report(&without)["summary"],
+                "{from} {lead:?}"
+            );
+        }
+        // Other bytes before it are still an error at their line (in syslog every line is a
+        // unit: a line without a PRI is a `priority` error).
+        let o = run(
+            &["validate", "--from", from],
+            format!(" \nnot it\n{unit}").as_bytes(),
+        );
+        assert_eq!(code(&o), 1, "{from}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("<stdin>:2:1: error["),
+            "{from}: {}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn github_annotations_percent_encode_line_ends_in_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join("new\nline\r.drain");
+    std::fs::write(
+        &name,
+        frame("<190>1 2026-13-01T10:00:00Z host app web.1 - bad\n"),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["validate", "--report", "github"])
+        .arg(&name)
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(out.contains("new%0Aline%0D.drain,line=1"), "{out}");
+    // The text report still shows them escaped, on one line.
+    let o = bin().arg("validate").arg(&name).output().unwrap();
+    assert!(
+        stdout(&o).contains("new\\nline\\r.drain:1:"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let o = run(&["validate"], good("x").as_bytes());
+    assert!(
+        stdout(&o).starts_with("checked 1 input: 1 frame, 1 valid"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -345,7 +345,7 @@ fn huge_line_is_one_error_in_flat_memory(byte: u8, code_name: &str) {
     );
     let summary = lines.next().unwrap();
     assert!(
-        summary.contains("1 frames, 0 valid, 1 invalid"),
+        summary.contains("1 frame, 0 valid, 1 invalid"),
         "the whole line is one rejected region: {summary}"
     );
     assert_eq!(lines.next(), None);

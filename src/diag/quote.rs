@@ -216,11 +216,145 @@ fn token_len(b: &[u8], i: usize) -> usize {
 }
 
 /// Replaces the value of every `Logplex-Drain-Token` header line in `bytes` (rejected bytes
-/// about to be written out) with `[redacted]`. Borrows when there is none.
-pub fn redact_token(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+/// about to be written out) with `[redacted]`, and overwrites every other drain token with `x`
+/// (see [`Redactor`], of which this is the one-piece case).
+pub fn redact_token(bytes: &[u8]) -> Vec<u8> {
+    let mut r = Redactor::default();
+    let mut out = r.push(bytes);
+    out.extend(r.finish());
+    out
+}
+
+/// Redacts rejected bytes as one stream, whatever pieces they come in (a rejected region that
+/// crosses a read block comes in two): token header values become `[redacted]`, other drain
+/// tokens are overwritten with `x` byte for byte (so every LEN still counts right and the
+/// rejected frames read back as the same frames), also where a chunked body's framing cuts a
+/// token. What is written does not depend on where the pieces were cut.
+#[derive(Default)]
+pub struct Redactor {
+    /// Bytes received and not yet written: a token or a header line in them may go on in bytes
+    /// not yet here. Invariant: between calls, the last [`Redactor::HOLD`] bytes of the
+    /// stream, extended back to the start of their line when that is within
+    /// [`Redactor::LINE`] bytes, and further to the start of any token, token header line or
+    /// run of chunks that the boundary would cut (a run of chunks is at most a request body,
+    /// itself bounded by `--max-frame`).
+    held: Vec<u8>,
+    /// Where in `held` each piece began: a token header may start there, as at a line start
+    /// (a rejected region can begin mid-line).
+    starts: Vec<usize>,
+}
+
+impl Redactor {
+    /// Held back from the end: more than any token, even one cut by chunk framing of 1-byte
+    /// chunks (38 chunks of about 6 bytes).
+    const HOLD: usize = 4096;
+    /// How far back a cut moves to a line start, so that lines are not cut.
+    const LINE: usize = 4096;
+
+    /// Takes the next piece; returns the redacted bytes ready to be written.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.starts.push(self.held.len());
+        self.held.extend_from_slice(bytes);
+        let mut cut = self.held.len().saturating_sub(Self::HOLD);
+        if let Some(nl) = memchr::memrchr(b'\n', &self.held[..cut]) {
+            if cut - (nl + 1) <= Self::LINE {
+                cut = nl + 1;
+            }
+        }
+        self.take(cut)
+    }
+
+    /// The rest, redacted: the stream has ended.
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.take(self.held.len())
+    }
+
+    /// Writes out `held[..cut]` (or less, not to cut a header line), redacted with all of
+    /// `held` as context.
+    fn take(&mut self, cut: usize) -> Vec<u8> {
+        let bytes = &self.held;
+        let headers = header_values(bytes, &self.starts);
+        // Each token: where it starts, and the bytes to overwrite (in a chunked body's view,
+        // mapped back).
+        let mut tokens: Vec<(usize, Vec<usize>)> = tokens_in(bytes)
+            .into_iter()
+            .map(|(start, r)| (start, r.collect()))
+            .collect();
+        let mut chains = Vec::new();
+        if let Some(d) = dechunked(bytes) {
+            tokens.extend(
+                tokens_in(&d.view)
+                    .into_iter()
+                    .map(|(start, r)| (d.at[start], r.map(|i| d.at[i]).collect())),
+            );
+            chains = d.chains;
+        }
+        // A token is overwritten, and a header value redacted, whole: never cut one. The
+        // rest of a token would not be known for one in the next call. Nor a run of chunks:
+        // read from its middle, its data could be taken for sizes.
+        let mut cut = cut;
+        loop {
+            let crossing_chain = chains
+                .iter()
+                .filter(|c| c.start < cut && cut < c.end)
+                .map(|c| c.start);
+            let crossing_header = headers
+                .iter()
+                .filter(|(_, v)| v.start < cut && cut < v.end)
+                .map(|(line, _)| *line);
+            let crossing_token = tokens
+                .iter()
+                .filter(|(start, idx)| *start < cut && idx.last().is_some_and(|&l| l >= cut))
+                .map(|(start, _)| *start);
+            match crossing_header
+                .chain(crossing_token)
+                .chain(crossing_chain)
+                .min()
+            {
+                Some(earlier) if earlier < cut => cut = earlier,
+                _ => break,
+            }
+        }
+        if cut == 0 {
+            return Vec::new();
+        }
+        let mut masked = bytes[..cut].to_vec();
+        let overwrite = tokens.into_iter().flat_map(|(_, idx)| idx);
+        for i in overwrite.filter(|&i| i < cut) {
+            if masked[i] != b'-' && masked[i] != b'.' {
+                masked[i] = b'x';
+            }
+        }
+        let mut out = Vec::with_capacity(cut);
+        let mut last = 0;
+        for (_, r) in headers.into_iter().filter(|(_, v)| v.end <= cut) {
+            if r.start < last {
+                continue;
+            }
+            out.extend_from_slice(&masked[last..r.start]);
+            out.extend_from_slice(b" [redacted]");
+            last = r.end;
+        }
+        out.extend_from_slice(&masked[last..]);
+        self.held.drain(..cut);
+        self.starts.retain(|&s| s >= cut);
+        self.starts.iter_mut().for_each(|s| *s -= cut);
+        out
+    }
+}
+
+/// The `Logplex-Drain-Token` header lines in `bytes` (at a line start, or at one of `starts`):
+/// where each line starts and where its value is.
+fn header_values(bytes: &[u8], starts: &[usize]) -> Vec<(usize, Range<usize>)> {
     const NAME: &[u8] = b"logplex-drain-token";
-    let line_starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-    let found: Vec<Range<usize>> = line_starts
+    let mut line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
+        .chain(starts.iter().copied())
+        .collect();
+    line_starts.sort_unstable();
+    line_starts.dedup();
+    line_starts
+        .into_iter()
         .filter(|&s| {
             bytes.len() - s >= NAME.len() && bytes[s..s + NAME.len()].eq_ignore_ascii_case(NAME)
         })
@@ -245,44 +379,20 @@ pub fn redact_token(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
             } else {
                 e
             };
-            v..e
+            (s, v..e)
         })
-        .collect();
-    // Tokens elsewhere (a HOSTNAME, a body) are overwritten with `x`, byte for byte, so every
-    // LEN still counts right and the rejected frames read back as the same frames. A chunked
-    // body's framing can cut a token in pieces: they are found in the body read without it.
-    let mut overwrite: Vec<usize> = tokens_in(bytes).into_iter().flatten().collect();
-    if let Some((view, at)) = dechunked(bytes) {
-        overwrite.extend(tokens_in(&view).into_iter().flatten().map(|i| at[i]));
-    }
-    if found.is_empty() && overwrite.is_empty() {
-        return std::borrow::Cow::Borrowed(bytes);
-    }
-    let mut masked = bytes.to_vec();
-    for i in overwrite {
-        if masked[i] != b'-' && masked[i] != b'.' {
-            masked[i] = b'x';
-        }
-    }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut last = 0;
-    for r in found {
-        out.extend_from_slice(&masked[last..r.start]);
-        out.extend_from_slice(b" [redacted]");
-        last = r.end;
-    }
-    out.extend_from_slice(&masked[last..]);
-    std::borrow::Cow::Owned(out)
+        .collect()
 }
 
 /// `bytes` read with chunked transfer coding's framing taken out, with the index in `bytes` of
-/// each byte of the view; `None` when no line starts a chunk. A line that reads as a chunk
+/// each byte of the view and where each run of chunks is; `None` when no line starts a chunk. A line that reads as a chunk
 /// size whose data fits starts a run of chunks; the run's size lines and the line ends around
 /// them are left out, and it ends at the last chunk or at anything that is not a chunk. The
 /// view is only searched for tokens to overwrite, where a line taken for a chunk size by
 /// mistake costs nothing: the bytes themselves are searched too.
-fn dechunked(bytes: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
+fn dechunked(bytes: &[u8]) -> Option<Dechunked> {
     let mut keep: Vec<Range<usize>> = Vec::new();
+    let mut chains: Vec<Range<usize>> = Vec::new();
     let mut text_from = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -318,6 +428,7 @@ fn dechunked(bytes: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
                     _ => break,
                 }
             }
+            chains.push(i..p);
             text_from = p;
             i = p;
             continue;
@@ -330,7 +441,17 @@ fn dechunked(bytes: &[u8]) -> Option<(Vec<u8>, Vec<usize>)> {
     keep.push(text_from..bytes.len());
     let at: Vec<usize> = keep.into_iter().flatten().collect();
     let view = at.iter().map(|&k| bytes[k]).collect();
-    Some((view, at))
+    Some(Dechunked { view, at, chains })
+}
+
+/// Bytes read without chunked transfer coding's framing ([`dechunked`]).
+struct Dechunked {
+    /// The bytes without the framing.
+    view: Vec<u8>,
+    /// Invariant: `at.len() == view.len()`; `view[i]` is byte `at[i]` of the original.
+    at: Vec<usize>,
+    /// Each run of chunks in the original, from its first size line to past its last chunk.
+    chains: Vec<Range<usize>>,
 }
 
 /// A chunk-size line at `i` (1 to 16 hex digits, an optional extension after `;`, a line end):
@@ -350,8 +471,9 @@ fn chunk_at(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
 }
 
 /// Where `bytes` hold a drain token: `d.` and a UUID (the run of UUID characters after the
-/// `d.`), or the `--drain-token` value.
-fn tokens_in(bytes: &[u8]) -> Vec<Range<usize>> {
+/// `d.`), or the `--drain-token` value. Each is where the token starts (its `d.` included) and
+/// the bytes to overwrite.
+fn tokens_in(bytes: &[u8]) -> Vec<(usize, Range<usize>)> {
     let mut found = Vec::new();
     for dot in memchr::memchr_iter(b'.', bytes) {
         if dot == 0 || !bytes[dot - 1].eq_ignore_ascii_case(&b'd') {
@@ -359,12 +481,12 @@ fn tokens_in(bytes: &[u8]) -> Vec<Range<usize>> {
         }
         let n = token_len(bytes, dot - 1);
         if n > 0 {
-            found.push(dot + 1..dot - 1 + n);
+            found.push((dot - 1, dot + 1..dot - 1 + n));
         }
     }
     let secret = secret();
     if !secret.is_empty() {
-        found.extend(memchr::memmem::find_iter(bytes, secret).map(|i| i..i + secret.len()));
+        found.extend(memchr::memmem::find_iter(bytes, secret).map(|i| (i, i..i + secret.len())));
     }
     found
 }
@@ -417,9 +539,49 @@ mod tests {
             &*r,
             b"POST / HTTP/1.1\r\nLogplex-Drain-TOKEN: [redacted]\r\nX: 1\r\n"
         );
-        assert!(matches!(
-            redact_token(b"no token"),
-            std::borrow::Cow::Borrowed(_)
-        ));
+        assert_eq!(redact_token(b"no token"), b"no token");
+    }
+
+    #[test]
+    fn a_stream_is_redacted_the_same_wherever_its_pieces_are_cut() {
+        // Tokens and a token header a little past the first 1 KiB, in short lines and in one
+        // long line; cut in two and three pieces at every place that moves the held-back
+        // boundary across them. The one-piece redaction is the reference.
+        let t = "d.0b6a7c1e-9f3d-4a2b-8c5e-7d1f2a3b4c5d";
+        let mut short = "a line of garbage\n".repeat(60).into_bytes();
+        short.extend(format!("junk {t} here\nLogplex-Drain-Token: {t}\n 9{t}\n").as_bytes());
+        short.extend("more garbage\n".repeat(400).as_bytes());
+        let mut long = "y".repeat(1100).into_bytes();
+        long.extend(format!(" {t} ").as_bytes());
+        long.extend("z".repeat(7000).as_bytes());
+        // A chunked body of 3-byte chunks: the token is cut over many lines.
+        let mut chunked = "a line of garbage\r\n".repeat(58).into_bytes();
+        for c in format!("95 <190>1 2026-03-01T10:00:00Z {t} app web.1 - x\n")
+            .as_bytes()
+            .chunks(3)
+        {
+            chunked.extend(format!("{:x}\r\n", c.len()).as_bytes());
+            chunked.extend(c);
+            chunked.extend(b"\r\n");
+        }
+        chunked.extend("0\r\n\r\n".as_bytes());
+        chunked.extend("more garbage\n".repeat(400).as_bytes());
+        for sample in [short, long, chunked] {
+            let whole = redact_token(&sample);
+            assert!(memmem::find(&whole, &t.as_bytes()[2..]).is_none());
+            assert!(!String::from_utf8_lossy(&whole).contains("b6a"));
+            for k in (4096 + 900)..(4096 + 1300).min(sample.len()) {
+                let mut r = Redactor::default();
+                let mut out = r.push(&sample[..k]);
+                out.extend(r.push(&sample[k..k + (sample.len() - k) / 2]));
+                out.extend(r.push(&sample[k + (sample.len() - k) / 2..]));
+                out.extend(r.finish());
+                assert!(
+                    out == whole,
+                    "cut at {k}: {:?}",
+                    String::from_utf8_lossy(&out[1000..out.len().min(1500)])
+                );
+            }
+        }
     }
 }

@@ -344,6 +344,16 @@ impl Chain {
                 }
             }
         }
+        if carry.splitter.is_none() && ctx.opts.format.is_some() {
+            // `--from` skips the detection, not the rule for what comes before the first
+            // unit: blank lines (whitespace and colour codes only) are passed over. Only whole
+            // lines: the last one may go on in the next block.
+            let mut blank = blank_lines(&scan[skip..]);
+            if !eof && skip + blank == scan.len() && scan.last() != Some(&b'\n') {
+                blank = memchr::memrchr(b'\n', &scan[skip..]).map_or(0, |i| i + 1);
+            }
+            skip += blank;
+        }
         if carry.splitter.is_none() {
             let format = carry.format.expect("detected or given");
             if format != InputFormat::Http {

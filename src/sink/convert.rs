@@ -4,7 +4,7 @@
 use super::atomic::AtomicFile;
 use super::summary::{rejects_frame, text_line};
 use super::Sink;
-use crate::diag::quote::redact_token;
+use crate::diag::quote::Redactor;
 use crate::diag::{Diagnostic, Severity};
 use std::io::{self, BufWriter, Write};
 
@@ -54,6 +54,9 @@ pub struct ConvertSink {
     pub first_rejection: Option<(String, Diagnostic)>,
     /// Problems with whole inputs (unreadable, empty), printed as they happen.
     pub stderr: Box<dyn Write + Send>,
+    /// Drain tokens must not leave in rejected bytes, whatever format the input was read as (a
+    /// cut-off HTTP capture can look like octet frames), nor where a read block cut one.
+    redactor: Redactor,
 }
 
 impl ConvertSink {
@@ -64,6 +67,7 @@ impl ConvertSink {
             rejects,
             first_error: None,
             first_rejection: None,
+            redactor: Redactor::default(),
             stderr: Box::new(io::stderr()),
         }
     }
@@ -79,6 +83,18 @@ pub fn side_error(what: &str, e: io::Error) -> io::Error {
     io::Error::new(kind, format!("{what}: {e}"))
 }
 
+impl ConvertSink {
+    /// Writes the rejected bytes held back until the stream's end ([`Redactor`]); call once,
+    /// when the run is over, before the rejects file is committed.
+    pub fn finish_rejects(&mut self) -> io::Result<()> {
+        let rest = self.redactor.finish();
+        match &mut self.rejects {
+            Some(r) => r.write_all(&rest).map_err(|e| side_error("--rejects", e)),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Sink for ConvertSink {
     fn output(&mut self, bytes: &[u8]) -> io::Result<()> {
         match &mut self.out {
@@ -89,11 +105,8 @@ impl Sink for ConvertSink {
 
     fn rejected(&mut self, bytes: &[u8]) -> io::Result<()> {
         match &mut self.rejects {
-            // Drain tokens must not leave in rejected bytes, whatever format the input was
-            // read as (a cut-off HTTP capture can look like octet frames). The pipeline hands
-            // rejected regions over at line starts, so a header line is never split.
             Some(r) => r
-                .write_all(&redact_token(bytes))
+                .write_all(&self.redactor.push(bytes))
                 .map_err(|e| side_error("--rejects", e)),
             None => Ok(()),
         }

@@ -184,7 +184,17 @@ impl<W: Write> Sink for ReportSink<W> {
             }
             ReportFormat::Text => writeln!(self.out, "{}", text_line(d, input_name)),
             ReportFormat::Github => {
-                let mut props = format!("file={}", gh_escape(&shown_name(input_name), true));
+                // CR and LF are percent-encoded, which GitHub decodes: the annotation finds the
+                // file. Other control and invisible characters are shown escaped (GitHub
+                // would not decode them either way).
+                let shown: Vec<String> = input_name
+                    .split_inclusive(['\n', '\r'])
+                    .map(|part| {
+                        let (text, end) = part.split_at(part.trim_end_matches(['\n', '\r']).len());
+                        format!("{}{end}", shown_name(text))
+                    })
+                    .collect();
+                let mut props = format!("file={}", gh_escape(&shown.concat(), true));
                 if d.line > 0 {
                     props.push_str(&format!(",line={},col={}", d.line, d.column));
                 }

@@ -124,10 +124,11 @@ pub fn summary_line(s: &Summary, first: Option<&(String, Diagnostic)>) -> Option
 /// `checked N inputs: F frames, V valid, E errors (...), W warnings (...)`.
 pub fn summary_text(s: &Summary) -> String {
     let mut line = format!(
-        "checked {} input{}: {} frames, {} valid, {} invalid",
+        "checked {} input{}: {} frame{}, {} valid, {} invalid",
         s.inputs,
         if s.inputs == 1 { "" } else { "s" },
         s.frames,
+        if s.frames == 1 { "" } else { "s" },
         s.records,
         s.rejected
     );

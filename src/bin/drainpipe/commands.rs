@@ -386,6 +386,7 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         Err(e) if closed_stdout(&e) => return Ok(ExitCode::from(seen)),
         s => s?,
     };
+    sink.finish_rejects().context("writing output")?;
     let ConvertSink {
         out,
         rejects,
