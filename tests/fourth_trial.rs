@@ -665,3 +665,116 @@ fn counts_of_one_are_singular() {
         stdout(&o)
     );
 }
+
+// The seventh outside trial of this wave, one rule per test; each failed on the binary it ran.
+
+/// Whether `bytes`, or the text of any gzip member in them (inflated as far as it goes, by
+/// flate2 here), holds a part of [`TOKEN`] after its `d.`.
+fn token_recoverable(bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let needle = &TOKEN.as_bytes()[2..14];
+    let has = |b: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+    if has(bytes) {
+        return true;
+    }
+    (0..bytes.len().saturating_sub(2))
+        .filter(|&i| bytes[i..].starts_with(&[0x1f, 0x8b, 0x08]))
+        .any(|i| {
+            let mut text = Vec::new();
+            let mut d = flate2::read::GzDecoder::new(&bytes[i..]);
+            let mut block = [0u8; 4096];
+            while let Ok(n) = d.read(&mut block) {
+                if n == 0 {
+                    break;
+                }
+                text.extend_from_slice(&block[..n]);
+            }
+            has(&text)
+        })
+}
+
+#[test]
+fn tokens_in_gzip_bodies_of_malformed_requests_are_not_in_rejects() {
+    // A request rejected as malformed went to --rejects as it came: gunzip on its body gave
+    // the tokens back.
+    let body: String = (0..30).map(|i| token_frame(&format!("line {i}"))).collect();
+    let z = gzip(body.as_bytes());
+    let n = z.len();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("cut short", post(&format!("Content-Encoding: gzip\r\nContent-Length: {n}\r\n"), &z[..n / 2])),
+        ("longer length", post(&format!("Content-Encoding: gzip\r\nContent-Length: {}\r\n", n + 50), &z)),
+        ("gzip, gzip", post(&format!("Content-Encoding: gzip, gzip\r\nContent-Length: {n}\r\n"), &z)),
+        ("no encoding header", post(&format!("Content-Length: {n}\r\n"), &z)),
+        ("lengths disagree", post(&format!("Content-Encoding: gzip\r\nContent-Length: {n}\r\nContent-Length: {}\r\n", n + 1), &z)),
+        ("length and chunked", post(&format!("Content-Encoding: gzip\r\nContent-Length: {n}\r\nTransfer-Encoding: chunked\r\n"), &z)),
+        ("bad length", post("Content-Encoding: gzip\r\nContent-Length: 1x\r\n", &z)),
+        ("no length", post("Content-Encoding: gzip\r\n", &z)),
+        ("huge length", post("Content-Encoding: gzip\r\nContent-Length: 99999999999\r\n", &z)),
+    ];
+    for (name, input) in cases {
+        let (o, rej) = rejects_of(&["--from", "http", "-o", "/dev/null"], &input);
+        assert_ne!(code(&o), 0, "{name}: {}", stderr(&o));
+        assert!(!rej.is_empty(), "{name}: nothing rejected");
+        assert!(
+            !token_recoverable(&rej),
+            "{name}: {}",
+            String::from_utf8_lossy(&rej)
+        );
+    }
+}
+
+#[test]
+fn a_request_in_an_unsupported_encoding_ends_where_its_length_says() {
+    // Its body swallowed the next, valid request up to the next line starting `POST `.
+    let bad = b"x\x9c\x2b\xcf\x48\x2c\x29\x4b\x2d\x02\x00"; // deflate: not read, no newline
+    let mut input = post(
+        &format!(
+            "Content-Encoding: deflate\r\nContent-Length: {}\r\n",
+            bad.len()
+        ),
+        bad,
+    );
+    for m in ["good one", "good two"] {
+        let f = good(m);
+        input.extend(post(
+            &format!("Logplex-Msg-Count: 1\r\nContent-Length: {}\r\n", f.len()),
+            f.as_bytes(),
+        ));
+    }
+    let o = run(&["--fields", "message"], &input);
+    assert_eq!(
+        stdout(&o).lines().count(),
+        2,
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let v = report(&run(&["validate", "--report", "json"], &input));
+    assert_eq!(v["summary"]["frames"], 3, "{v}");
+    assert_eq!(v["summary"]["valid"], 2, "{v}");
+}
+
+#[test]
+fn blank_lines_that_arrive_apart_on_a_live_pipe_are_passed_over_with_from() {
+    // Found while fixing the sixth trial's `--from` finding: the first read ended the leading
+    // blank lines, and a blank line in the next read was `garbage`.
+    use std::io::Write;
+    let mut child = bin()
+        .args(["validate", "--report", "json", "--from", "octet", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for part in ["\n", " \n", "\x1b[0m\n"] {
+        stdin.write_all(part.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(120));
+    }
+    stdin.write_all(good("x").as_bytes()).unwrap();
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["summary"]["errors"], 0, "{r}");
+    assert_eq!(r["summary"]["valid"], 1, "{r}");
+}

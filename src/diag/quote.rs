@@ -242,6 +242,9 @@ pub struct Redactor {
     /// Where in `held` each piece began: a token header may start there, as at a line start
     /// (a rejected region can begin mid-line).
     starts: Vec<usize>,
+    /// The text of a gzip member, redacted on its own: gzip members in it are not inflated
+    /// again (a gzip quine would never end).
+    nested: bool,
 }
 
 impl Redactor {
@@ -261,19 +264,25 @@ impl Redactor {
                 cut = nl + 1;
             }
         }
-        self.take(cut)
+        self.take(cut, false)
     }
 
     /// The rest, redacted: the stream has ended.
     pub fn finish(&mut self) -> Vec<u8> {
-        self.take(self.held.len())
+        self.take(self.held.len(), true)
     }
 
     /// Writes out `held[..cut]` (or less, not to cut a header line), redacted with all of
-    /// `held` as context.
-    fn take(&mut self, cut: usize) -> Vec<u8> {
+    /// `held` as context; `end`: nothing more will come.
+    fn take(&mut self, cut: usize, end: bool) -> Vec<u8> {
         let bytes = &self.held;
         let headers = header_values(bytes, &self.starts);
+        let (members, unfinished) = if self.nested {
+            (Vec::new(), None)
+        } else {
+            gzip_members(bytes, end)
+        };
+        let cut = unfinished.map_or(cut, |m| cut.min(m));
         // Each token: where it starts, and the bytes to overwrite (in a chunked body's view,
         // mapped back).
         let mut tokens: Vec<(usize, Vec<usize>)> = tokens_in(bytes)
@@ -306,9 +315,14 @@ impl Redactor {
                 .iter()
                 .filter(|(start, idx)| *start < cut && idx.last().is_some_and(|&l| l >= cut))
                 .map(|(start, _)| *start);
+            let crossing_member = members
+                .iter()
+                .filter(|(r, _)| r.start < cut && cut < r.end)
+                .map(|(r, _)| r.start);
             match crossing_header
                 .chain(crossing_token)
                 .chain(crossing_chain)
+                .chain(crossing_member)
                 .min()
             {
                 Some(earlier) if earlier < cut => cut = earlier,
@@ -325,14 +339,29 @@ impl Redactor {
                 masked[i] = b'x';
             }
         }
+        // Replacements, in order: header values, and gzip members whose text holds a token
+        // (written as that text, inflated and redacted: compressed bytes cannot be
+        // overwritten).
+        let mut edits: Vec<(Range<usize>, Vec<u8>)> = headers
+            .into_iter()
+            .filter(|(_, v)| v.end <= cut)
+            .map(|(_, v)| (v, b" [redacted]".to_vec()))
+            .collect();
+        edits.extend(
+            members
+                .into_iter()
+                .filter(|(r, _)| r.end <= cut)
+                .filter_map(|(r, text)| text.map(|t| (r, t))),
+        );
+        edits.sort_by_key(|(r, _)| r.start);
         let mut out = Vec::with_capacity(cut);
         let mut last = 0;
-        for (_, r) in headers.into_iter().filter(|(_, v)| v.end <= cut) {
+        for (r, with) in edits {
             if r.start < last {
                 continue;
             }
             out.extend_from_slice(&masked[last..r.start]);
-            out.extend_from_slice(b" [redacted]");
+            out.extend_from_slice(&with);
             last = r.end;
         }
         out.extend_from_slice(&masked[last..]);
@@ -341,6 +370,56 @@ impl Redactor {
         self.starts.iter_mut().for_each(|s| *s -= cut);
         out
     }
+}
+
+/// The most a gzip member in rejected bytes is inflated to, to look for tokens in it.
+const MEMBER_TEXT_MAX: u64 = 64 << 20;
+
+/// The gzip members in `bytes` (rejected bytes: a body in `Content-Encoding: gzip` that was
+/// not read, or a gzip body of a malformed request): where each is, and its text, inflated and
+/// redacted, when that text holds a token. Also where a member starts that may go on in bytes
+/// not yet here (unless `end`): it is held back whole.
+#[allow(clippy::type_complexity)]
+fn gzip_members(bytes: &[u8], end: bool) -> (Vec<(Range<usize>, Option<Vec<u8>>)>, Option<usize>) {
+    use std::io::Read;
+    let mut members = Vec::new();
+    let mut from = 0;
+    for m in memchr::memmem::find_iter(bytes, &[0x1f, 0x8b, 0x08]) {
+        if m < from {
+            continue;
+        }
+        let mut input = &bytes[m..];
+        let mut text = Vec::new();
+        let truncated = {
+            let mut dec = flate2::bufread::GzDecoder::new(&mut input).take(MEMBER_TEXT_MAX);
+            let mut block = [0u8; 16 * 1024];
+            loop {
+                match dec.read(&mut block) {
+                    Ok(0) => break false,
+                    Ok(n) => text.extend_from_slice(&block[..n]),
+                    Err(e) => break e.kind() == std::io::ErrorKind::UnexpectedEof,
+                }
+            }
+        };
+        if truncated && !end {
+            return (members, Some(m));
+        }
+        let len = bytes.len() - m - input.len();
+        if len < 10 {
+            // Not a gzip header: bytes that happen to start like one.
+            continue;
+        }
+        from = m + len;
+        let mut r = Redactor {
+            nested: true,
+            ..Redactor::default()
+        };
+        let mut redacted = r.push(&text);
+        redacted.extend(r.finish());
+        let holds_token = redacted != text;
+        members.push((m..m + len, holds_token.then_some(redacted)));
+    }
+    (members, None)
 }
 
 /// The `Logplex-Drain-Token` header lines in `bytes` (at a line start, or at one of `starts`):

@@ -348,9 +348,14 @@ impl Chain {
             // `--from` skips the detection, not the rule for what comes before the first
             // unit: blank lines (whitespace and colour codes only) are passed over. Only whole
             // lines: the last one may go on in the next block.
-            let mut blank = blank_lines(&scan[skip..]);
-            if !eof && skip + blank == scan.len() && scan.last() != Some(&b'\n') {
-                blank = memchr::memrchr(b'\n', &scan[skip..]).map_or(0, |i| i + 1);
+            let blank = blank_lines(&scan[skip..]);
+            if !eof && skip + blank == scan.len() && scan.len() < WINDOW {
+                // Nothing but blank lines yet (a live pipe): wait for the first unit, as
+                // detection does, the mark included.
+                carry.tail.extend_from_slice(scan);
+                carry.bom = None;
+                block.lease.events = events;
+                return self.no_batch(carry, index, None);
             }
             skip += blank;
         }

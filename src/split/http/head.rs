@@ -23,6 +23,9 @@ pub struct Head {
     /// Where the first non-empty `Logplex-Frame-Id` value is (an empty one identifies nothing,
     /// so it cannot make a request a retry).
     pub frame_id: Option<Range<usize>>,
+    /// A problem that rejects the request whole once its extent is known (an unsupported
+    /// `Content-Encoding`: the body's length is still known, so the next request is read).
+    pub refused: Option<Problem>,
     /// Where each `Logplex-Drain-Token` value is, in order (never copied: it is a secret).
     /// With `--drain-token`, every one must match: a request cannot smuggle a wrong token
     /// past the check by adding the right one.
@@ -79,8 +82,8 @@ impl Head {
             } else if name.eq_ignore_ascii_case(b"content-encoding") {
                 if val.eq_ignore_ascii_case(b"gzip") || val.eq_ignore_ascii_case(b"x-gzip") {
                     head.gzip = true;
-                } else if !val.eq_ignore_ascii_case(b"identity") {
-                    return Err(messages::unsupported_content_encoding(value.start, val));
+                } else if !val.eq_ignore_ascii_case(b"identity") && head.refused.is_none() {
+                    head.refused = Some(messages::unsupported_content_encoding(value.start, val));
                 }
             } else if name.eq_ignore_ascii_case(b"logplex-msg-count") {
                 head.msg_count.push(value);

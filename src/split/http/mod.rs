@@ -237,6 +237,10 @@ impl HttpSplitter {
             msg_count: head.msg_count,
             verdict: Verdict::Accept,
         });
+        if let Some(problem) = head.refused {
+            request.verdict = Verdict::Refused(problem);
+            return Step::Request(request);
+        }
         if let Some(want) = &self.token {
             let refused = match head
                 .token
