@@ -8,10 +8,12 @@
 //! The codes are a public contract (README, "Error codes"): CI jobs match on their spelling, so
 //! it never changes. The table below is their one definition; a test checks README's table
 //! against it. Every message text is written in [`messages`]; [`quote`] shows input bytes in
-//! them without ever showing a drain token.
+//! them without ever showing a drain token, and [`redact`] takes the tokens out of rejected
+//! bytes.
 
 pub mod messages;
 pub mod quote;
+pub mod redact;
 
 use std::fmt;
 

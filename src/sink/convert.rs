@@ -4,7 +4,7 @@
 use super::atomic::AtomicFile;
 use super::summary::{rejects_frame, text_line};
 use super::Sink;
-use crate::diag::quote::Redactor;
+use crate::diag::redact::Redactor;
 use crate::diag::{Diagnostic, Severity};
 use std::io::{self, BufWriter, Write};
 
