@@ -83,7 +83,10 @@ fn tokens_cut_by_chunk_framing_are_overwritten_in_rejects() {
                 // No last chunk: the request is malformed, and ends at the next request line.
                 input.extend(post("Content-Length: 0\r\n", b""));
             }
-            let (o, rej) = rejects_of(&["--drain-token", "d.wrong", "--from", "http"], &input);
+            let (o, rej) = rejects_of(
+                &["--drain-token", "d.wrong-token", "--from", "http"],
+                &input,
+            );
             assert_eq!(code(&o), 1, "size {size} last {last}: {}", stderr(&o));
             let data = dechunk(body_of(&rej));
             let text = String::from_utf8_lossy(&data);
@@ -124,7 +127,10 @@ fn a_gzip_body_of_a_rejected_request_is_written_inflated_without_its_tokens() {
             )
         };
         // Refused for its token (both), or for its body (the truncated one, any token).
-        let (o, rej) = rejects_of(&["--drain-token", "d.right", "--from", "http"], &input);
+        let (o, rej) = rejects_of(
+            &["--drain-token", "d.right-token", "--from", "http"],
+            &input,
+        );
         assert_eq!(code(&o), 1, "{name}: {}", stderr(&o));
         let text = String::from_utf8_lossy(&rej).into_owned();
         assert!(
@@ -181,12 +187,12 @@ fn every_drain_token_header_must_match() {
         post(&format!("{h}Content-Length: {}\r\n", f.len()), f.as_bytes())
     };
     for (tokens, want) in [
-        (&["d.bad", "d.good"][..], 1),
-        (&["d.good", "d.bad"][..], 1),
-        (&["d.good", "d.good"][..], 0),
-        (&["d.good"][..], 0),
+        (&["d.bad-token", "d.good-token"][..], 1),
+        (&["d.good-token", "d.bad-token"][..], 1),
+        (&["d.good-token", "d.good-token"][..], 0),
+        (&["d.good-token"][..], 0),
     ] {
-        let o = run(&["validate", "--drain-token", "d.good"], &req(tokens));
+        let o = run(&["validate", "--drain-token", "d.good-token"], &req(tokens));
         assert_eq!(code(&o), want, "{tokens:?}: {}", stdout(&o));
     }
 }
@@ -777,4 +783,63 @@ fn blank_lines_that_arrive_apart_on_a_live_pipe_are_passed_over_with_from() {
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["summary"]["errors"], 0, "{r}");
     assert_eq!(r["summary"]["valid"], 1, "{r}");
+}
+
+// The eighth outside trial of this wave, one rule per test; each failed on the binary it ran.
+
+#[test]
+fn an_input_that_cannot_be_opened_before_an_http_capture_does_not_hang() {
+    // The HTTP input waited for the run's Frame-Ids, which the unopened input never handed on.
+    let dir = tempfile::tempdir().unwrap();
+    let f = good("x");
+    std::fs::write(
+        dir.path().join("posts.http"),
+        post(&format!("Content-Length: {}\r\n", f.len()), f.as_bytes()),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    for (threads, missing) in [
+        ("1", "missing.drain"),
+        ("2", "missing.drain"),
+        ("2", "empty"),
+    ] {
+        let mut child = bin()
+            .current_dir(dir.path())
+            .args(["validate", "--threads", threads, missing, "posts.http"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("threads {threads}, {missing}: still running after 20 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(2), "threads {threads}, {missing}");
+    }
+}
+
+#[test]
+fn a_drain_token_too_short_to_mask_safely_is_refused() {
+    // `--drain-token 1` turned every `HTTP/1.1` in --rejects into `HTTP/x.x`.
+    for t in ["1", "d.x", "1234567"] {
+        let o = run(&["validate", "--drain-token", t], good("x").as_bytes());
+        assert_eq!(code(&o), 2, "{t}");
+        assert!(
+            stderr(&o).contains("--drain-token is"),
+            "{t}: {}",
+            stderr(&o)
+        );
+    }
+    let o = run(
+        &["validate", "--drain-token", "12345678"],
+        good("x").as_bytes(),
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
 }

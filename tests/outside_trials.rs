@@ -607,25 +607,25 @@ fn a_failed_delivery_does_not_make_its_retry_a_duplicate() {
     bad_gzip.extend_from_slice(b"\n");
     let mut capture = post(
         &format!(
-            "Content-Length: {}\r\nContent-Encoding: gzip\r\nLogplex-Frame-Id: F3\r\nLogplex-Drain-Token: d.good\r\n",
+            "Content-Length: {}\r\nContent-Encoding: gzip\r\nLogplex-Frame-Id: F3\r\nLogplex-Drain-Token: d.good-token\r\n",
             bad_gzip.len()
         ),
         &bad_gzip,
     );
-    capture.extend(ok("F3", "d.good"));
+    capture.extend(ok("F3", "d.good-token"));
     // Refused for its token, then delivered with the right one.
-    capture.extend(ok("F4", "d.wrong"));
-    capture.extend(ok("F4", "d.good"));
+    capture.extend(ok("F4", "d.wrong-token"));
+    capture.extend(ok("F4", "d.good-token"));
     // Too large, then delivered.
     capture.extend(post(
-        "Content-Length: 999999999999\r\nLogplex-Frame-Id: F5\r\nLogplex-Drain-Token: d.good\r\n",
+        "Content-Length: 999999999999\r\nLogplex-Frame-Id: F5\r\nLogplex-Drain-Token: d.good-token\r\n",
         b"",
     ));
-    capture.extend(ok("F5", "d.good"));
+    capture.extend(ok("F5", "d.good-token"));
     // A true retry is still skipped.
-    capture.extend(ok("F5", "d.good"));
+    capture.extend(ok("F5", "d.good-token"));
     let o = run(
-        &["--drain-token", "d.good", "--fields", "message"],
+        &["--drain-token", "d.good-token", "--fields", "message"],
         &capture,
     );
     assert_eq!(stdout(&o).lines().count(), 3, "{}", stderr(&o));
@@ -637,10 +637,10 @@ fn a_failed_delivery_does_not_make_its_retry_a_duplicate() {
 
     // Cut by the end of one input, delivered in the next.
     let dir = tempfile::tempdir().unwrap();
-    let mut first = ok("F6", "d.good");
+    let mut first = ok("F6", "d.good-token");
     first.truncate(first.len() - 5);
     std::fs::write(dir.path().join("1.http"), first).unwrap();
-    std::fs::write(dir.path().join("2.http"), ok("F6", "d.good")).unwrap();
+    std::fs::write(dir.path().join("2.http"), ok("F6", "d.good-token")).unwrap();
     let o = bin().arg(dir.path()).output().unwrap();
     assert_eq!(stdout(&o).lines().count(), 1, "{}", stderr(&o));
 }
@@ -852,13 +852,13 @@ fn a_malformed_request_ends_at_the_next_request_line() {
     .concat();
     let capture = post(
         &format!(
-            "Content-Length: {}\r\nLogplex-Drain-Token: d.good\r\n",
+            "Content-Length: {}\r\nLogplex-Drain-Token: d.good-token\r\n",
             inner.len()
         ),
         &inner,
     );
     let o = run(
-        &["--drain-token", "d.good", "--fields", "message"],
+        &["--drain-token", "d.good-token", "--fields", "message"],
         &capture,
     );
     assert!(!stdout(&o).contains("\"x\""), "{}", stdout(&o));

@@ -74,7 +74,7 @@ fn a_folded_token_header_is_redacted_in_rejects_continuation_included() {
     let o = bin()
         .arg("--rejects")
         .arg(&rj)
-        .args(["--drain-token", "d.other", "-"])
+        .args(["--drain-token", "d.other-token", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

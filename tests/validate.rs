@@ -71,7 +71,7 @@ fn every_code_has_its_exact_report_line() {
         (v.to_vec(), after(&frame_bytes(b"<13>1 - h a p m caf\xC3\n")), "<stdin>:4:23: warning[utf8]: MSG is not valid UTF-8 (byte sequence \"\\xc3\" replaced with U+FFFD)"),
         (vec!["validate", "--lenient-length"], after(b"3 <13>1 - h a p m x\n"), "<stdin>:4:1: warning[length-mismatch]: length says 3, frame has 18"),
         (v.to_vec(), http("Logplex-Msg-Count: 2\r\n"), "<stdin>:4:20: error[msg-count]: Logplex-Msg-Count says 2 frames, the body holds 1"),
-        (vec!["validate", "--drain-token", "d.good"], http("Logplex-Drain-Token: d.bad\r\n"), "<stdin>:4:22: error[auth]: request rejected: its Logplex-Drain-Token differs from --drain-token"),
+        (vec!["validate", "--drain-token", "d.good-token"], http("Logplex-Drain-Token: d.bad-token\r\n"), "<stdin>:4:22: error[auth]: request rejected: its Logplex-Drain-Token differs from --drain-token"),
         (v.to_vec(), b"hello\n".to_vec(), "<stdin>: error[format]: not a drain capture: no line in it starts like octet frames (`LEN <PRI>`), syslog lines (`<PRI>`), HTTP requests (`POST `) or `heroku logs` output (`YYYY-MM-DDT`); --from says which format to read it as"),
         (vec!["validate", "/nonexistent/x.drain"], Vec::new(), "/nonexistent/x.drain: error[io]: No such file or directory"),
         // A convert-only code: the report comes from --report-json (its first entry, as a

@@ -10,10 +10,14 @@ use std::sync::OnceLock;
 /// overwritten ([`keep_secret`]).
 static SECRET: OnceLock<Vec<u8>> = OnceLock::new();
 
+/// The shortest `--drain-token` taken: a shorter one would be masked wherever its bytes
+/// occur (`1` in every `HTTP/1.1`).
+pub const SECRET_MIN: usize = 8;
+
 /// Makes `token` (the `--drain-token` value) a secret for the rest of the process: [`quote`]
 /// shows it as `[redacted]` and [`super::redact::Redactor`] overwrites it. Only the first call counts.
 pub fn keep_secret(token: &[u8]) {
-    if !token.is_empty() {
+    if token.len() >= SECRET_MIN {
         let _ = SECRET.set(token.to_vec());
     }
 }

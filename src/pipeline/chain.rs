@@ -501,7 +501,7 @@ impl Ctx {
     }
 
     /// Input `input` is framed; `ids` are the Frame-Ids it held, if any.
-    fn input_framed(&self, input: usize, ids: Option<RecentIds>) {
+    pub(super) fn input_framed(&self, input: usize, ids: Option<RecentIds>) {
         let woken = {
             let mut s = self.ids.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(set) = ids {

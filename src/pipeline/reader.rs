@@ -22,16 +22,21 @@ pub(super) fn read_inputs(inputs: &[Input], ctx: &Arc<Ctx>, next: &AtomicUsize, 
         }
         match source::open_counted(&inputs[input], ctx.opts.progress.clone()) {
             Ok(opened) => read_input(input, opened, ctx, pool),
-            Err(e) => ctx.deliver(Delivery {
-                input,
-                block: 0,
-                batch: None,
-                ended: Some(Ending::Failed {
-                    problem: messages::cannot_open(&e),
-                    bytes: 0,
-                }),
-                quiet: false,
-            }),
+            Err(e) => {
+                // No chain frames this input: say it is framed, or an HTTP input after it
+                // would wait for the run's Frame-Ids for ever.
+                ctx.input_framed(input, None);
+                ctx.deliver(Delivery {
+                    input,
+                    block: 0,
+                    batch: None,
+                    ended: Some(Ending::Failed {
+                        problem: messages::cannot_open(&e),
+                        bytes: 0,
+                    }),
+                    quiet: false,
+                })
+            }
         }
     }
 }

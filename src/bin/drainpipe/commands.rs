@@ -216,6 +216,16 @@ fn options(
                 ));
             }
         }
+        // Heroku's tokens are `d.` and a UUID (38 bytes). A very short one would be masked
+        // wherever its bytes appear (`1` in every `HTTP/1.1`), which mangles what is written.
+        Some(t) if t.len() < drainpipe::diag::quote::SECRET_MIN => {
+            return Err(Failure::Usage(format!(
+                "--drain-token is {} bytes long: a drain token (`d.` and a UUID) has 38; one \
+                 shorter than {} bytes is refused",
+                t.len(),
+                drainpipe::diag::quote::SECRET_MIN
+            )));
+        }
         Some(t) => {
             // Never quoted, and overwritten in --rejects, whatever its form.
             drainpipe::diag::quote::keep_secret(t.as_bytes());
