@@ -843,3 +843,68 @@ fn a_drain_token_too_short_to_mask_safely_is_refused() {
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 }
+
+// The ninth outside trial of this wave, one rule per test; each failed on the binary it ran.
+
+#[test]
+fn a_list_read_from_stdin_redirected_from_a_file_is_guarded_like_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a.drain"), good("x")).unwrap();
+    std::fs::write(d.join("list"), "a.drain\n").unwrap();
+    for flag in ["-o", "--rejects", "--report-json"] {
+        let o = bin()
+            .current_dir(d)
+            .args(["--files-from", "-", flag, "list"])
+            .stdin(std::fs::File::open(d.join("list")).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 2, "{flag}: {}", stderr(&o));
+        assert_eq!(
+            std::fs::read_to_string(d.join("list")).unwrap(),
+            "a.drain\n",
+            "{flag}"
+        );
+    }
+}
+
+#[test]
+fn pieces_of_the_token_value_cut_by_a_line_end_are_masked() {
+    let s = "supersecretvalue";
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, first) in [
+        ("g4.drain", "abc supersecre"),
+        ("g5.drain", "ersecretvalue abc"),
+    ] {
+        std::fs::write(d.join(name), format!("{first}\n{}", good("x"))).unwrap();
+        let o = bin()
+            .current_dir(d)
+            .args(["validate", "--drain-token", s, name])
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 1, "{name}");
+        assert!(!stdout(&o).contains("secre"), "{name}: {}", stdout(&o));
+    }
+    std::fs::write(d.join("list"), "ecretvalue\nsupersecr\n").unwrap();
+    let o = bin()
+        .current_dir(d)
+        .args(["--drain-token", s, "--files-from", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(!stderr(&o).contains("secr"), "{}", stderr(&o));
+    // A token from the environment is named as such when refused.
+    let o = bin()
+        .env("DRAINPIPE_DRAIN_TOKEN", "abc")
+        .arg("validate")
+        .arg(d.join("g4.drain"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("DRAINPIPE_DRAIN_TOKEN is 3 bytes"),
+        "{}",
+        stderr(&o)
+    );
+}

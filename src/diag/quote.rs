@@ -26,6 +26,43 @@ pub(crate) fn secret() -> &'static [u8] {
     SECRET.get().map_or(&[], Vec::as_slice)
 }
 
+/// The shortest piece of the `--drain-token` value masked where a line break or the end of
+/// what is shown cuts the value.
+const PIECE_MIN: usize = 4;
+
+/// How many bytes of `b` from `i` are the `--drain-token` value, or a piece of it that a
+/// boundary cut: a line break, the start of `b`, or its end when `end` (nothing follows). 0
+/// when none.
+fn secret_piece(b: &[u8], i: usize, end: bool) -> usize {
+    let secret = secret();
+    if secret.is_empty() {
+        return 0;
+    }
+    if b[i..].starts_with(secret) {
+        return secret.len();
+    }
+    // A piece that begins the line: the value's tail.
+    if i == 0 || b[i - 1] == b'\n' {
+        let line = &b[i..memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |k| i + k)];
+        let k = (PIECE_MIN..secret.len().min(line.len() + 1))
+            .rev()
+            .find(|&k| secret.ends_with(&line[..k]));
+        if let Some(k) = k {
+            return k;
+        }
+    }
+    // A piece that ends the line (or all of `b`): the value's head.
+    let stop = memchr::memchr(b'\n', &b[i..]).map(|k| i + k);
+    if let Some(stop) = stop.or(end.then_some(b.len())) {
+        let rest = &b[i..stop];
+        let rest = rest.strip_suffix(b"\r").unwrap_or(rest);
+        if rest.len() >= PIECE_MIN && rest.len() < secret.len() && secret.starts_with(rest) {
+            return rest.len();
+        }
+    }
+    0
+}
+
 /// Quotes bytes for a message: printable ASCII as is, everything else escaped, cut to `max`
 /// bytes of input so a 1 MiB garbage run does not become a 4 MiB error line.
 ///
@@ -41,9 +78,10 @@ pub fn quote(bytes: &[u8], max: usize) -> String {
     s.push('"');
     let mut i = 0;
     while i < shown.len() {
-        if !secret.is_empty() && look[i..].starts_with(secret) {
+        let piece = secret_piece(look, i, look.len() == bytes.len());
+        if piece > 0 {
             s.push_str("[redacted]");
-            i += secret.len();
+            i += piece;
             continue;
         }
         let token = token_len(look, i);
@@ -137,16 +175,19 @@ pub fn mask_tokens(name: &str) -> std::borrow::Cow<'_, str> {
         // the header's name is shown. The name is ASCII: `end` is a character boundary.
         return std::borrow::Cow::Owned(format!("{}: [redacted]", &name[..end]));
     }
-    if !secret.is_empty() && memchr::memmem::find(b, secret).is_some() {
+    if !secret.is_empty() && (0..b.len()).any(|i| secret_piece(b, i, true) > 0) {
         let mut s = String::with_capacity(name.len());
-        let mut from = 0;
-        for i in memchr::memmem::find_iter(b, secret) {
-            if i < from {
+        let (mut from, mut i) = (0, 0);
+        while i < b.len() {
+            let piece = secret_piece(b, i, true);
+            if piece == 0 {
+                i += 1;
                 continue;
             }
             s.push_str(&String::from_utf8_lossy(&b[from..i]));
             s.push_str("[redacted]");
-            from = i + secret.len();
+            i += piece;
+            from = i;
         }
         s.push_str(&String::from_utf8_lossy(&b[from..]));
         return std::borrow::Cow::Owned(mask_uuid_tokens(&s).into_owned());

@@ -220,8 +220,13 @@ fn options(
         // wherever its bytes appear (`1` in every `HTTP/1.1`), which mangles what is written.
         Some(t) if t.len() < drainpipe::diag::quote::SECRET_MIN => {
             return Err(Failure::Usage(format!(
-                "--drain-token is {} bytes long: a drain token (`d.` and a UUID) has 38; one \
-                 shorter than {} bytes is refused",
+                "{} is {} bytes long: a drain token (`d.` and a UUID) has 38; one shorter \
+                 than {} bytes is refused",
+                if m.value_source("drain_token") == Some(ValueSource::EnvVariable) {
+                    "DRAINPIPE_DRAIN_TOKEN"
+                } else {
+                    "--drain-token"
+                },
                 t.len(),
                 drainpipe::diag::quote::SECRET_MIN
             )));
@@ -317,15 +322,15 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
     if let Some(p) = &a.report_json {
         outputs.push(("--report-json", p));
     }
-    // The --files-from list is guarded like an input.
+    // The --files-from list is guarded like an input (`-`: stdin, a file redirected to it
+    // included).
     let mut guarded = list.clone();
-    if let Some(l) = a
-        .common
-        .files_from
-        .as_ref()
-        .filter(|l| l.as_os_str() != "-")
-    {
-        guarded.push(Input::Path(l.clone()));
+    if let Some(l) = a.common.files_from.as_ref() {
+        guarded.push(if l.as_os_str() == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(l.clone())
+        });
     }
     atomic::check_outputs(&outputs, &guarded).map_err(Failure::Usage)?;
     // A side output into the stream that carries the records or drainpipe's messages would be
