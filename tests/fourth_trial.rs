@@ -908,3 +908,35 @@ fn pieces_of_the_token_value_cut_by_a_line_end_are_masked() {
         stderr(&o)
     );
 }
+
+// The tenth outside trial of this wave; the test failed on the binary it ran.
+
+#[test]
+fn any_bytes_after_the_gzip_data_get_the_same_clear_error() {
+    // One or a few stray bytes were "unexpected end of file", as if the archive were cut.
+    let dir = tempfile::tempdir().unwrap();
+    let z = gzip(good("x").as_bytes());
+    for tail in [
+        &b"a"[..],
+        b"abcd",
+        b"abcdefghijklmnopqrstuvwxyz0123456789",
+        b"\0\0\x1f",
+    ] {
+        let f = dir.path().join("t.gz");
+        std::fs::write(&f, [&z[..], tail].concat()).unwrap();
+        let o = bin().arg("validate").arg(&f).output().unwrap();
+        assert_eq!(code(&o), 2, "{tail:?}");
+        assert!(
+            stdout(&o).contains(
+                "bytes after the gzip data that are neither a gzip member nor zero padding"
+            ),
+            "{tail:?}: {}",
+            stdout(&o)
+        );
+        assert!(
+            stdout(&o).contains("1 frame, 1 valid"),
+            "{tail:?}: {}",
+            stdout(&o)
+        );
+    }
+}

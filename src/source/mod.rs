@@ -206,10 +206,13 @@ impl<R: BufRead> Read for Members<R> {
             if next.is_empty() {
                 return Ok(0);
             }
-            if next[0] != 0 {
+            if next[0] == 0x1f {
                 // Another member (whose header the decoder checks).
                 self.member = Some(GzDecoder::new(rest));
                 continue;
+            }
+            if next[0] != 0 {
+                return Err(trailing_bytes());
             }
             loop {
                 let b = rest.fill_buf()?;
@@ -217,16 +220,21 @@ impl<R: BufRead> Read for Members<R> {
                     return Ok(0);
                 }
                 if b.iter().any(|&c| c != 0) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "bytes after the gzip data that are neither a gzip member nor zero padding",
-                    ));
+                    return Err(trailing_bytes());
                 }
                 let n = b.len();
                 rest.consume(n);
             }
         }
     }
+}
+
+/// Bytes after the last gzip member that are neither another member nor zero padding.
+fn trailing_bytes() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "bytes after the gzip data that are neither a gzip member nor zero padding",
+    )
 }
 
 /// A reader that hands back a few bytes it already read, then the rest of `inner`.
