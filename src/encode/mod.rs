@@ -176,7 +176,10 @@ impl Encoder {
         out: &mut Vec<u8>,
     ) -> bool {
         let start = out.len();
-        let msg = if self.expand || !self.fields.contains(&Field::Message) {
+        // Per record: the default columns end with `message`, so one comparison decides.
+        let writes_message =
+            self.fields.last() == Some(&Field::Message) || self.fields.contains(&Field::Message);
+        let msg = if self.expand || !writes_message {
             // The objects are read from the text, or no field's pass would see the message:
             // check it first (`--strict` and every report need the `utf8` warning whatever
             // the columns).

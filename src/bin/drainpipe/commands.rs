@@ -116,8 +116,14 @@ pub fn generate(what: Generate) -> ExitCode {
     if let Some(shell) = shell {
         clap_complete::generate(shell, &mut cmd, "drainpipe", &mut text);
     }
+    print_stdout(&text)
+}
+
+/// Writes `text` (help, a man page, completions) to stdout: exit 0, also when the reader
+/// closed it early; 2 with a message when stdout fails otherwise (`>/dev/full`).
+pub fn print_stdout(text: &[u8]) -> ExitCode {
     let mut out = io::stdout().lock();
-    match out.write_all(&text).and_then(|()| out.flush()) {
+    match out.write_all(text).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
@@ -129,10 +135,6 @@ pub fn generate(what: Generate) -> ExitCode {
 
 /// The run's inputs: operands, then `--files-from`, expanded; notes for what a walk skipped.
 fn inputs(common: &CommonArgs) -> Result<Vec<Input>, Failure> {
-    // Before any message can name a path: a path may hold the token.
-    if let Some(t) = &common.drain_token {
-        drainpipe::diag::quote::keep_secret(t.as_bytes());
-    }
     let mut operands = common.files.clone();
     if let Some(list) = &common.files_from {
         // The list read from stdin, by `-` or any other name (/dev/stdin).
@@ -232,7 +234,9 @@ fn options(
             )));
         }
         Some(t) => {
-            // Never quoted, and overwritten in --rejects, whatever its form.
+            // Never quoted, and overwritten in --rejects, whatever its form. `main` made it a
+            // secret already, from the raw arguments, before anything could quote it; this is
+            // the value as clap read it, should the two ever differ (only the first counts).
             drainpipe::diag::quote::keep_secret(t.as_bytes());
             Some(t.as_bytes().to_vec())
         }
@@ -368,34 +372,30 @@ pub fn convert(a: ConvertArgs, m: &ArgMatches) -> Result<ExitCode, Failure> {
         }
     }
     let mut sink = ConvertSink::new(out, rejects);
-    let seen;
-    let summary = match &mut report {
+    let report_label = format!(
+        "--report-json {}",
+        shown_path(a.report_json.as_deref().unwrap_or(Path::new("")))
+    );
+    let mut labeled = report.as_mut().map(|r| Labeled {
+        sink: r,
+        label: report_label,
+    });
+    let mut tee;
+    let records: &mut dyn Sink = match &mut labeled {
         Some(r) => {
-            let label = format!(
-                "--report-json {}",
-                shown_path(a.report_json.as_deref().unwrap_or(Path::new("")))
-            );
-            let mut r = Labeled { sink: r, label };
-            let mut tee = Tee(&mut sink, &mut r);
-            let mut w = Seen {
-                sink: &mut tee,
-                code: 0,
-            };
-            let s = pipeline::run(&list, &opts, &mut w);
-            seen = w.code;
-            s
+            tee = Tee(&mut sink, r);
+            &mut tee
         }
-        None => {
-            let mut w = Seen {
-                sink: &mut sink,
-                code: 0,
-            };
-            let s = pipeline::run(&list, &opts, &mut w);
-            seen = w.code;
-            s
-        }
-    }
-    .map_err(run_error);
+        None => &mut sink,
+    };
+    let mut w = Seen {
+        sink: records,
+        code: 0,
+    };
+    let summary = pipeline::run(&list, &opts, &mut w);
+    let seen = w.code;
+    drop(labeled);
+    let summary = summary.map_err(run_error);
     drop(progress);
     let summary = match summary {
         Err(e) if closed_stdout(&e) => return Ok(ExitCode::from(seen)),

@@ -32,31 +32,22 @@ fn usage_error(message: &str) -> ExitCode {
 /// message: a drain token pasted into the wrong option is masked there.
 fn clap_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        // Printed here rather than by clap, which ignores a failing stdout (`--help >/dev/full`).
-        let text = if io::stdout().is_terminal() {
+    // Styled for a terminal, plain otherwise.
+    let rendered = |terminal: bool| {
+        if terminal {
             e.render().ansi().to_string()
         } else {
             e.render().to_string()
-        };
-        let mut out = io::stdout().lock();
-        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-            Err(e) => {
-                note!("drainpipe: error: writing to stdout: {e}");
-                ExitCode::from(2)
-            }
-        };
+        }
+    };
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        // Printed here rather than by clap, which ignores a failing stdout (`--help >/dev/full`).
+        return commands::print_stdout(rendered(io::stdout().is_terminal()).as_bytes());
     }
     if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         e.exit()
     }
-    let text = if std::io::stderr().is_terminal() {
-        e.render().ansi().to_string()
-    } else {
-        e.render().to_string()
-    };
+    let text = rendered(io::stderr().is_terminal());
     note!("{}", drainpipe::diag::quote::mask_tokens(text.trim_end()));
     ExitCode::from(2)
 }
