@@ -940,3 +940,38 @@ fn any_bytes_after_the_gzip_data_get_the_same_clear_error() {
         );
     }
 }
+
+// The eleventh outside trial of this wave; each test failed on the binary it ran.
+
+#[test]
+fn the_man_page_documents_every_command_s_options() {
+    // The page listed only --generate, -h and -V, and pointed at drainpipe-convert(1), which
+    // nothing installs.
+    let o = bin().args(["--generate", "man"]).output().unwrap();
+    assert_eq!(code(&o), 0);
+    let page = stdout(&o);
+    for (section, option) in [
+        ("CONVERT OPTIONS", r"\-\-rejects"),
+        ("CONVERT OPTIONS", r"\-\-drain\-token"),
+        ("VALIDATE OPTIONS", r"\-\-report"),
+        ("SCHEMA OPTIONS", r"\-\-panther"),
+    ] {
+        let at = page
+            .find(&format!(".SH \"{section}\""))
+            .unwrap_or_else(|| panic!("{section}"));
+        let body = &page[at + 1..];
+        let body = &body[..body.find("\n.SH").unwrap_or(body.len())];
+        assert!(body.contains(option), "{section}: {option}");
+    }
+}
+
+#[test]
+fn version_works_after_a_command_too() {
+    let top = stdout(&bin().arg("--version").output().unwrap());
+    let version = top.split_whitespace().nth(1).unwrap().to_string();
+    for cmd in ["convert", "validate", "schema"] {
+        let o = bin().args([cmd, "--version"]).output().unwrap();
+        assert_eq!(code(&o), 0, "{cmd}: {}", stderr(&o));
+        assert!(stdout(&o).contains(&version), "{cmd}: {}", stdout(&o));
+    }
+}

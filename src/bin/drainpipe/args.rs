@@ -26,6 +26,7 @@ Examples:
 #[command(
     name = "drainpipe",
     version,
+    propagate_version = true,
     about,
     long_about = None,
     override_usage = "drainpipe [OPTIONS] [FILE]...\n       drainpipe <COMMAND> [OPTIONS] [FILE]...",

@@ -105,6 +105,18 @@ pub fn generate(what: Generate) -> ExitCode {
             clap_mangen::Man::new(cmd.clone())
                 .render(&mut text)
                 .expect("writing to memory");
+            // One page for all: each command's options in a section of their own (the page
+            // would otherwise point at drainpipe-convert(1), which nothing installs).
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let mut options = Vec::new();
+                clap_mangen::Man::new(sub.clone())
+                    .render_options_section(&mut options)
+                    .expect("writing to memory");
+                let heading = format!(".SH \"{} OPTIONS\"", sub.get_name().to_uppercase());
+                let options =
+                    String::from_utf8_lossy(&options).replacen(".SH OPTIONS", &heading, 1);
+                text.extend_from_slice(options.as_bytes());
+            }
             None
         }
         Generate::Bash => Some(clap_complete::Shell::Bash),
